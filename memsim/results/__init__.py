@@ -1,1 +1,9 @@
+"""Run results: counters as DataFrames, saving and loading run folders, esxtop CSV.
 
+See DESIGN.md §4.2 for the run folder and DOMAIN.md §7 for the counters.
+"""
+
+from memsim.results.results import Results, Summary
+from memsim.results.store import OutputExistsError, load_results
+
+__all__ = ["OutputExistsError", "Results", "Summary", "load_results"]

@@ -1,0 +1,41 @@
+"""The one path both the CLI and notebooks take: load a scenario, run it, load results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from memsim.engine.simulation import Simulation
+from memsim.results import Results, load_results
+from memsim.scenario import Scenario, apply_overrides
+from memsim.scenario import load as _load_scenario
+
+__all__ = ["load", "load_results", "run"]
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (raises ``ScenarioError`` with every located error)."""
+    return _load_scenario(path)
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> Results:
+    """Run a scenario and return its :class:`~memsim.results.Results`.
+
+    Args:
+        scenario: a :class:`Scenario` or the path of a scenario file.
+        seed: overrides the scenario's seed; same seed, same results.
+        overrides: key-path overrides, e.g. ``{"host.advanced.Mem.IdleTax": 0}``.
+        progress: called with (simulated seconds, duration) as the run advances.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if overrides:
+        scenario = apply_overrides(scenario, dict(overrides))
+    return Simulation(scenario, seed=seed, progress=progress).run()

@@ -1,0 +1,191 @@
+"""The simpy processes of a simulation: each a small loop that calls the domain core.
+
+Periodic: guest step (growth, writes, accesses), balloon drivers (1 s), reclaimer (swap and
+compression toward the scheduler's goals), TPS scanner, active-memory sampler
+(``Mem.SamplePeriod``), memory scheduler (``Mem.BalancePeriod``, or at once when woken by a
+state change), recorder (``record_every``). Scheduled: power-on/off with admission control,
+workload phases and traces, setting events. Processes at the same instant run in the order they
+were started, so a seed fixes the run exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from memsim.engine.settings import apply_event, apply_workload
+from memsim.model.cost import fault_latencies
+from memsim.model.pages import PageState
+from memsim.model.scheduler import schedule
+from memsim.units import MIB, PAGE_SIZE
+from memsim.workload.spec import initial_values
+
+if TYPE_CHECKING:
+    from memsim.engine.simulation import Simulation
+
+Proc = Generator[Any, Any, None]
+
+
+def start(sim: Simulation) -> None:
+    """Start every process of ``sim`` in a fixed order."""
+    env = sim.env
+    for proc in (power, workload_changes, setting_events, guest_step, balloon_driver, reclaimer, tps_scanner, sampler, scheduler):
+        env.process(proc(sim))
+    env.process(sim.recorder.process())
+
+
+def power(sim: Simulation) -> Proc:
+    """Power VMs on (admission control) and off at their scheduled times."""
+    plan = sorted(
+        [(vm.power_on, 0, i) for i, vm in enumerate(sim.machines)]
+        + [(vm.power_off, 1, i) for i, vm in enumerate(sim.machines) if vm.power_off is not None]
+    )
+    for at, kind, vm in plan:
+        if at > sim.env.now:
+            yield sim.env.timeout(at - sim.env.now)
+        if kind == 0:
+            power_on(sim, vm)
+        elif sim.host.on[vm]:
+            power_off(sim, vm)
+
+
+def power_on(sim: Simulation, vm: int) -> None:
+    """Admission control, then start the VM (DOMAIN.md §6)."""
+    host, vms = sim.host, sim.vms
+    name = vms.names[vm]
+    reserved = int((np.where(host.on, vms.reservation + vms.overhead, 0)).sum())
+    need = int(vms.reservation[vm] + vms.overhead[vm])
+    if reserved + need > host.managed or need > host.free():
+        sim.log("admission_refused", name, f"needs {need * PAGE_SIZE / MIB:.0f} MiB reserved; insufficient resources")
+        return
+    host.gm.power_on(vm, sim.rng)
+    host.on[vm] = True
+    spec = sim.machines[vm]
+    sim.guests.power_on(vm, spec.workload.boot == "zero")
+    sim.activity.reset(np.array([vm]))
+    host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
+    apply_workload(sim, vm, initial_values(spec))
+    sim.log("power_on", name)
+    sim.update_state()
+
+
+def power_off(sim: Simulation, vm: int) -> None:
+    """Stop the VM and release every page it holds."""
+    host, gm = sim.host, sim.host.gm
+    sl = gm.slice_of(vm)
+    pages = np.arange(sl.start, sl.stop, dtype=np.int64)
+    owner = np.full(len(pages), vm, dtype=np.int64)
+    state = gm.state[pages]
+    shared = state == PageState.SHARED
+    host.sharing.unshare(pages[shared], owner[shared])
+    comp = state == PageState.COMPRESSED
+    host.compressor.drop(pages[comp], owner[comp])
+    gm.set_state(pages, PageState.UNTOUCHED, owner)
+    gm.content[pages] = 0
+    sim.balloons.size[vm] = sim.balloons.target[vm] = 0
+    sim.guests.power_off(vm)
+    sim.swap_goal[vm] = 0
+    host.on[vm] = False
+    sim.log("power_off", sim.vms.names[vm])
+    sim.update_state()
+
+
+def workload_changes(sim: Simulation) -> Proc:
+    """Apply workload phases and trace rows at their times."""
+    for change in sim.changes:
+        if change.at > sim.env.now:
+            yield sim.env.timeout(change.at - sim.env.now)
+        if sim.host.on[change.vm]:
+            apply_workload(sim, change.vm, change.values)
+
+
+def setting_events(sim: Simulation) -> Proc:
+    """Apply the scenario's ``events`` (setting changes) at their times."""
+    for event in sorted(sim.scenario.events, key=lambda e: e.at):
+        if event.at > sim.env.now:
+            yield sim.env.timeout(event.at - sim.env.now)
+        apply_event(sim, event.set)
+        if not sim.wake_scheduler.triggered:
+            sim.wake_scheduler.succeed()
+
+
+def guest_step(sim: Simulation) -> Proc:
+    """Every step: guests grow, write and touch their working sets."""
+    dt = sim.scenario.step
+    rate = sim.settings["Memsim.TouchRate"] * MIB / PAGE_SIZE
+    period = sim.settings["Memsim.TouchPeriod"]
+    latency = fault_latencies(sim.settings)
+    while True:
+        sim.guests.grow(rate, dt)
+        sim.guests.write(dt, sim.rng)
+        sim.guests.access(dt, period, sim.rng, latency)
+        sim.update_state()
+        yield sim.env.timeout(dt)
+
+
+def balloon_driver(sim: Simulation) -> Proc:
+    """Every second: balloon drivers poll their targets (DOMAIN.md §3)."""
+    while True:
+        g = sim.guests
+        sim.balloons.step(sim.env.now, 1.0, sim.host.on, g.footprint, g.cache)
+        sim.update_state()
+        yield sim.env.timeout(1.0)
+
+
+def reclaimer(sim: Simulation) -> Proc:
+    """Every step: compress and swap toward the scheduler's goals, at the device's pace."""
+    dt = sim.scenario.step
+    while True:
+        goal = sim.swap_goal
+        if goal.any():
+            cap = int(sim.swapper.device.bandwidth * dt)
+            if sim.host.compressor.enabled:
+                cap *= 4
+            want = goal if goal.sum() <= cap else np.floor(goal * cap / goal.sum()).astype(np.int64)
+            pages, owner = sim.swapper.victims(want)
+            to_swap, swap_owner = sim.host.compressor.compress(pages, owner)
+            sim.swapper.swap_out(to_swap, swap_owner)
+            sim.swap_goal = np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)
+            sim.update_state()
+        yield sim.env.timeout(dt)
+
+
+def tps_scanner(sim: Simulation) -> Proc:
+    """Every step: scan pages for sharing at ``Mem.ShareScanTime`` / ``Mem.ShareScanGHz``."""
+    dt = sim.scenario.step
+    s = sim.settings
+    while True:
+        per_vm = sim.vms.size * dt / (s["Mem.ShareScanTime"] * 60.0)
+        per_vm = np.where(sim.host.on, per_vm, 0.0)
+        cap = s["Mem.ShareScanGHz"] * sim.scenario.host.cpu_ghz * MIB / PAGE_SIZE * dt
+        total = per_vm.sum()
+        if total > cap:
+            per_vm = per_vm * (cap / total)
+        sim.host.sharing.scan(per_vm, sim.host.on)
+        sim.update_state()
+        yield sim.env.timeout(dt)
+
+
+def sampler(sim: Simulation) -> Proc:
+    """Every ``Mem.SamplePeriod``: sample each VM's active fraction ([OSDI02] §5.3)."""
+    while True:
+        yield sim.env.timeout(sim.settings["Mem.SamplePeriod"])
+        sim.activity.sample(true_active(sim), sim.rng)
+
+
+def true_active(sim: Simulation) -> np.ndarray:
+    """The working set's share of configured memory, per VM."""
+    return np.where(sim.host.on, sim.guests.active / np.maximum(sim.vms.size, 1), 0.0)
+
+
+def scheduler(sim: Simulation) -> Proc:
+    """Every ``Mem.BalancePeriod``, or at once on a state change: entitlements and targets."""
+    env = sim.env
+    while True:
+        targets = schedule(sim.host, sim.balloons, sim.activity.estimate, sim.guests.target, sim.settings)
+        sim.swap_goal = targets.swap
+        sim.host.update_blocking()
+        sim.wake_scheduler = env.event()
+        yield env.timeout(sim.settings["Mem.BalancePeriod"]) | sim.wake_scheduler

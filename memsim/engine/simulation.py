@@ -1,0 +1,174 @@
+"""Build a simulation from a scenario and run it (DESIGN.md §2, engine layer).
+
+:class:`Simulation` wires the domain core to a simpy ``Environment``: it builds the host, the
+guests and the reclamation mechanisms from the scenario, starts the periodic processes of
+:mod:`memsim.engine.processes`, schedules power-on/off, workload changes and setting events, and
+hands the recorder's buffers over as :class:`~memsim.results.Results`. It holds no domain rule:
+those live in :mod:`memsim.model`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from memsim.engine import processes
+from memsim.model.activity import ActivityEstimator
+from memsim.model.guest import Guests
+from memsim.model.host import Host
+from memsim.model.overhead import overhead_mib
+from memsim.model.pages import GuestMemory
+from memsim.model.reclaim.balloon import Balloons, DriverSpec
+from memsim.model.reclaim.compression import Compressor
+from memsim.model.reclaim.sharing import PageSharing, salt_domains
+from memsim.model.reclaim.swap import SwapDevice, Swapper
+from memsim.model.states import MemState, thresholds
+from memsim.model.vms import VMParams
+from memsim.results.recorder import Recorder
+from memsim.scenario import VM, Scenario
+from memsim.units import MIB, PAGE_SIZE
+from memsim.workload.content import ContentModel
+from memsim.workload.spec import timeline
+
+Progress = Callable[[float, float], None]
+
+
+def vmkernel_estimate(memory: int) -> int:
+    """Default VMkernel footprint in bytes when the scenario gives none (model choice):
+    150 MiB plus 1.5 % of host memory, roughly what small and large ESXi hosts show."""
+    return int(150 * MIB + 0.015 * memory)
+
+
+def vm_params(machines: list[VM]) -> VMParams:
+    """Per-VM vectors in pages from the scenario's machines."""
+    size = np.array([vm.memory // PAGE_SIZE for vm in machines], dtype=np.int64)
+    auto = overhead_mib(np.array([vm.memory / MIB for vm in machines]), np.array([vm.vcpus for vm in machines]))
+    overhead = np.array(
+        [(vm.overhead if vm.overhead is not None else auto[i] * MIB) // PAGE_SIZE for i, vm in enumerate(machines)],
+        dtype=np.int64,
+    )
+    return VMParams(
+        names=[vm.name for vm in machines],
+        size=size,
+        reservation=np.array([vm.reservation // PAGE_SIZE for vm in machines], dtype=np.int64),
+        limit=np.array(
+            [size[i] if vm.limit is None else vm.limit // PAGE_SIZE for i, vm in enumerate(machines)],
+            dtype=np.int64,
+        ),
+        shares=np.array([float(vm.shares) for vm in machines]),
+        overhead=overhead,
+        tools=np.array([vm.tools for vm in machines], dtype=bool),
+        maxmemctl=np.array(
+            [size[i] if vm.maxmemctl is None else vm.maxmemctl // PAGE_SIZE for i, vm in enumerate(machines)],
+            dtype=np.int64,
+        ),
+        compressible=np.array([vm.workload.compressible for vm in machines]),
+        large_pages=np.array([vm.large_pages for vm in machines], dtype=bool),
+        pshare=np.array([vm.pshare for vm in machines], dtype=bool),
+    )
+
+
+def driver_spec(vm: VM) -> DriverSpec:
+    """The balloon driver behaviour of a VM."""
+    b = vm.balloon
+    if b.kind == "stuck":
+        return DriverSpec(b.rate_factor, b.stuck_from or 0.0, b.stuck_until, None)
+    if b.kind == "intermittent":
+        return DriverSpec(b.rate_factor, b.stuck_from or 0.0, b.stuck_until, b.period)
+    return DriverSpec(b.rate_factor)
+
+
+class Simulation:
+    """One run of a scenario.
+
+    Args:
+        scenario: the validated scenario.
+        seed: overrides the scenario's seed.
+        progress: called with (simulated time, duration) as the run advances.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.progress = progress
+        self.rng = np.random.default_rng(np.random.SeedSequence(self.seed))
+        self.settings: dict[str, float] = dict(scenario.settings())
+        self.machines = scenario.machines()
+        host_cfg = scenario.host
+        vmkernel = host_cfg.vmkernel if host_cfg.vmkernel is not None else vmkernel_estimate(host_cfg.memory)
+        managed = (host_cfg.memory - vmkernel) // PAGE_SIZE
+        if managed <= 0:
+            raise ValueError("host.vmkernel leaves no memory to manage")
+        self.vms = vm_params(self.machines)
+        gm = GuestMemory(self.vms.size)
+        domains = salt_domains([vm.salt for vm in self.machines], int(self.settings["Mem.ShareForceSalting"]))
+        sharing = PageSharing(gm, domains, self.vms.pshare, int(self.settings["Memsim.HashBits"]), self.rng)
+        compressor = Compressor(
+            gm, self.vms.compressible, bool(self.settings["Mem.MemZipEnable"]), self.settings["Mem.MemZipMaxPct"]
+        )
+        th = thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
+        self.host = Host(self.vms, managed, th, gm, sharing, compressor)
+        device = SwapDevice(
+            latency=host_cfg.swap.latency,
+            bandwidth=host_cfg.swap.bandwidth / PAGE_SIZE,
+            cache_pages=host_cfg.swap_cache // PAGE_SIZE,
+        )
+        self.swapper = Swapper(gm, device, self.rng)
+        self.balloons = Balloons(gm, sharing, compressor, [driver_spec(vm) for vm in self.machines], self.vms.tools)
+        self.balloons.maximum = self.vms.balloon_max(self.settings["Mem.CtlMaxPercent"])
+        self.content = ContentModel(self.seed, [vm.guest for vm in self.machines])
+        self.guests = Guests(self.host, self.content, self.balloons, self.swapper)
+        self.activity = ActivityEstimator(
+            self.vms.n,
+            int(self.settings["Memsim.SampleSize"]),
+            self.settings["Memsim.ActiveFastGain"],
+            self.settings["Memsim.ActiveSlowGain"],
+        )
+        self.heap = np.zeros(self.vms.n)
+        self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
+        self.env = simpy.Environment()
+        self.wake_scheduler = self.env.event()
+        self.recorder = Recorder(self)
+        self.events: list[dict[str, Any]] = []
+        self.workload_now: dict[int, dict[str, Any]] = {}
+        self.changes = timeline(self.machines)
+
+    # -- event log ------------------------------------------------------------------------
+    def log(self, kind: str, vm: str = "", detail: str = "") -> None:
+        """Append a flat record to the event log."""
+        self.events.append({"time": float(self.env.now), "kind": kind, "vm": vm, "detail": detail})
+
+    # -- state ----------------------------------------------------------------------------
+    def update_state(self) -> None:
+        """Re-evaluate the free-memory state; on a change, log it and wake the scheduler."""
+        host = self.host
+        new = host.thresholds.next_state(host.state, host.free())
+        if new == host.state:
+            return
+        old, host.state = host.state, new
+        self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
+        profile = self.scenario.host.profile
+        breaks = new != MemState.HIGH if profile == "esxi6" else new >= MemState.SOFT
+        if breaks:
+            host.sharing.break_large(np.flatnonzero(host.on))
+        host.update_blocking()
+        if not self.wake_scheduler.triggered:
+            self.wake_scheduler.succeed()
+
+    # -- run ------------------------------------------------------------------------------
+    def run(self) -> Any:
+        """Run to the scenario's duration and return its :class:`~memsim.results.Results`."""
+        started = time.perf_counter()
+        processes.start(self)
+        duration = self.scenario.duration
+        checkpoints = np.linspace(0, duration, 101)[1:]
+        for t in checkpoints:
+            self.env.run(until=float(t))
+            if self.progress is not None:
+                self.progress(float(t), duration)
+        self.recorder.sample(final=True)
+        return self.recorder.results(wall_time=time.perf_counter() - started)

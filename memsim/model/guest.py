@@ -1,0 +1,183 @@
+"""What the host sees of a guest's memory use each step: new touches, writes and faults.
+
+A guest's in-use memory is the ranks below its footprint ``u``, its working set the ranks below
+its effective active size ``a`` (DESIGN.md §3). Each step:
+
+* **Boot.** A ``boot: zero`` guest first touches every page with zeros, as Windows does.
+* **Growth.** When the footprint grows, the guest writes its contents into ranks [u, u′); the
+  pages get machine memory (subject to free memory and blocking in ``low``); a shared page breaks
+  copy-on-write; growth into the balloon makes the guest page that data out itself.
+* **Writes.** ``writes`` of the working set per minute get fresh contents (COW breaks on shared
+  pages, which is what erodes sharing over time).
+* **Accesses.** Working-set pages are touched about once per ``Memsim.TouchPeriod``; a touch of
+  a page that is compressed, swapped or paged out by the guest faults and costs time
+  (:mod:`memsim.model.cost`). Only VMs with reclaimed pages are sampled, so the cost scales with
+  the pages that change.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.groups import random_ranks, rank_within, repeat_ranges
+from memsim.model.host import Host
+from memsim.model.pages import PageState
+from memsim.model.reclaim.balloon import Balloons
+from memsim.model.reclaim.swap import Swapper
+from memsim.workload.content import ContentModel
+
+Index = NDArray[np.int64]
+Vec = NDArray[np.float64]
+
+_SWAPPED = (PageState.SWAPPED, PageState.SWAPPED_CACHE)
+
+
+class Guests:
+    """Per-VM guest memory use and the stall time it suffers.
+
+    Args:
+        host: the host.
+        content: page contents.
+        balloons: balloon drivers (their region is where growth must page out).
+        swapper: swap device (demand swap-in).
+    """
+
+    def __init__(self, host: Host, content: ContentModel, balloons: Balloons, swapper: Swapper) -> None:
+        n = host.vms.n
+        self.host, self.content, self.balloons, self.swapper = host, content, balloons, swapper
+        self.footprint = np.zeros(n, dtype=np.int64)  #: current in-use ranks
+        self.target = np.zeros(n, dtype=np.int64)  #: footprint the workload wants
+        self.active = np.zeros(n, dtype=np.int64)  #: working-set ranks (incl. heap)
+        self.writes = np.zeros(n)  #: share of the working set rewritten per minute
+        self.cache = np.zeros(n)  #: page-cache share of the footprint
+        self.boot_left = np.zeros(n, dtype=np.int64)  #: pages still to zero at boot
+        self.stall = np.zeros(n)  #: cumulative seconds waiting on faults
+        self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
+        self.guest_swapped_in = np.zeros(n, dtype=np.int64)
+        self.faults = np.zeros(n, dtype=np.int64)
+
+    def power_on(self, vm: int, zero_boot: bool) -> None:
+        """Start VM ``vm``: nothing in use yet; a zeroing guest will touch every page."""
+        self.footprint[vm] = 0
+        self.boot_left[vm] = self.host.gm.sizes[vm] if zero_boot else 0
+
+    def power_off(self, vm: int) -> None:
+        """Stop VM ``vm``."""
+        self.footprint[vm] = self.target[vm] = self.active[vm] = self.boot_left[vm] = 0
+
+    # -- growth ---------------------------------------------------------------------------
+    def grow(self, rate: float, dt: float) -> None:
+        """Boot zeroing, then footprint growth, at ``rate`` pages/s per VM."""
+        host = self.host
+        budget = np.where(host.on, int(rate * dt), 0)
+        self._zero(np.minimum(budget, self.boot_left))
+        budget = np.where(self.boot_left > 0, 0, budget)
+        self.footprint = np.minimum(self.footprint, self.target)
+        grow = np.minimum(self.target - self.footprint, budget)
+        vms = np.flatnonzero(grow > 0)
+        if len(vms) == 0:
+            return
+        owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
+        pages = host.gm.by_rank(owner, rank)
+        in_balloon = rank >= self.balloons.region_start()[owner]
+        host.gm.set_state(pages[in_balloon], PageState.GUEST_SWAPPED, owner[in_balloon])
+        self.balloons.guest_swapped_out += np.bincount(owner[in_balloon], minlength=len(grow))
+        out = ~in_balloon
+        written = host.back(pages[out], owner[out], self.content.contents(owner[out], rank[out]))
+        done = np.bincount(host.gm.vm_of(written), minlength=len(grow))
+        done += np.bincount(owner[in_balloon], minlength=len(grow))
+        # growth is in rank order: a VM advances by what it could write (in order, mostly)
+        self.footprint += np.minimum(done, grow)
+        self._count_blocked(grow - done, grow, dt)
+
+    def _zero(self, count: Index) -> None:
+        vms = np.flatnonzero(count > 0)
+        if len(vms) == 0:
+            return
+        host = self.host
+        start = host.gm.sizes[vms] - self.boot_left[vms]
+        owner, rank = repeat_ranges(vms, start, start + count[vms])
+        pages = host.gm.by_rank(owner, rank)
+        written = host.back(pages, owner, np.zeros(len(pages), dtype=np.uint64))
+        done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
+        self.boot_left -= np.minimum(done, count)
+        self._count_blocked(count - done, count, 1.0)
+
+    def _count_blocked(self, missing: Index, wanted: Index, dt: float) -> None:
+        """Time VMs wait because they could not get memory (share of the step not served)."""
+        frac = np.where(wanted > 0, missing / np.maximum(wanted, 1), 0.0)
+        self.blocked_time += np.clip(frac, 0.0, 1.0) * dt
+
+    # -- writes and accesses ----------------------------------------------------------------
+    def write(self, dt: float, rng: np.random.Generator) -> None:
+        """Rewrite ``writes`` of each working set per minute with fresh contents."""
+        host = self.host
+        expected = self.writes * self.active * dt / 60.0
+        count = np.where(host.on & (self.active > 0), rng.poisson(expected), 0)
+        vms = np.flatnonzero(count)
+        if len(vms) == 0:
+            return
+        owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
+        pages, first = np.unique(host.gm.by_rank(owner, rank), return_index=True)
+        owner = owner[first]
+        host.back(pages, owner, self.content.fresh(len(pages)))
+
+    def access(self, dt: float, touch_period: float, rng: np.random.Generator, latency: dict[str, float]) -> None:
+        """Touch working-set pages of VMs with reclaimed memory; fault in what is not resident.
+
+        Args:
+            dt: step length, s.
+            touch_period: seconds in which each working-set page is touched about once.
+            rng: the run's generator.
+            latency: seconds per fault: ``decompress`` and ``guest_swap``.
+        """
+        host = self.host
+        gm = host.gm
+        reclaimed = gm.counts[:, PageState.COMPRESSED:].sum(axis=1) + gm.count(PageState.GUEST_SWAPPED)
+        region = self.balloons.region_start()
+        into_balloon = region < self.active
+        hit = host.on & (self.active > 0) & ((reclaimed > 0) | into_balloon)
+        count = np.where(hit, rng.poisson(self.active * dt / touch_period), 0)
+        vms = np.flatnonzero(count)
+        if len(vms) == 0:
+            return
+        owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
+        pages, first = np.unique(gm.by_rank(owner, rank), return_index=True)
+        owner, rank = owner[first], rank[first]
+        state = gm.state[pages]
+        n = host.vms.n
+        # guest paging: data on the guest's disk (thrashing inside the balloon)
+        guest = (state == PageState.GUEST_SWAPPED) | (
+            (state == PageState.BALLOONED) & (rank >= region[owner])
+        )
+        guest_n = np.bincount(owner[guest], minlength=n)
+        self.guest_swapped_in += guest_n
+        stall = guest_n * latency["guest_swap"]
+        paged = guest & (state == PageState.BALLOONED)
+        gm.set_state(pages[paged], PageState.GUEST_SWAPPED, owner[paged])
+        # host faults: need a machine page each
+        host_fault = np.isin(state, (PageState.COMPRESSED, *_SWAPPED))
+        leaving = guest & (rank < region[owner]) & (state == PageState.GUEST_SWAPPED)
+        needs = host_fault | leaving
+        want = np.bincount(owner[needs], minlength=n)
+        ok = host.grant(want)
+        served = needs & (_rank_within(owner, needs) < ok[owner])
+        comp = served & (state == PageState.COMPRESSED)
+        host.compressor.decompress(pages[comp], owner[comp])
+        stall += np.bincount(owner[comp], minlength=n) * latency["decompress"]
+        swp = served & np.isin(state, _SWAPPED)
+        stall += self.swapper.swap_in(pages[swp], owner[swp])
+        back = served & leaving
+        gm.set_state(pages[back], PageState.PRIVATE, owner[back])
+        self.faults += np.bincount(owner[served | guest], minlength=n)
+        self.stall += stall
+        self._count_blocked(want - ok, want, dt)
+
+
+def _rank_within(owner: Index, mask: NDArray[np.bool_]) -> Index:
+    """Position of each masked item among its owner's masked items (others: a large number)."""
+    out = np.full(len(owner), np.iinfo(np.int64).max)
+    idx = np.flatnonzero(mask)
+    out[idx] = rank_within(owner[idx])
+    return out

@@ -1,0 +1,46 @@
+"""Vectorised 64-bit mixing used for page hashes and deterministic content ids.
+
+TPS hashes each page's contents to 64 bits (DOMAIN.md §2). memsim identifies contents by a
+uint64 id, so a page's hash is a mix of its id, truncated to ``Memsim.HashBits`` bits; a short
+hash makes false matches (equal hash, different contents) happen, which the full compare must
+catch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+U64 = NDArray[np.uint64]
+
+_C1 = np.uint64(0x9E3779B97F4A7C15)
+_C2 = np.uint64(0xBF58476D1CE4E5B9)
+_C3 = np.uint64(0x94D049BB133111EB)
+
+
+def mix64(x: U64 | int) -> U64:
+    """splitmix64 finaliser: a bijection of uint64 with good avalanche."""
+    with np.errstate(over="ignore"):
+        z = np.asarray(x, dtype=np.uint64) + _C1
+        z = (z ^ (z >> np.uint64(30))) * _C2
+        z = (z ^ (z >> np.uint64(27))) * _C3
+        return z ^ (z >> np.uint64(31))
+
+
+def combine(a: U64 | int, b: U64 | int) -> U64:
+    """Mix two uint64 values into one (order matters)."""
+    with np.errstate(over="ignore"):
+        return mix64(mix64(a) ^ (np.asarray(b, dtype=np.uint64) * _C2))
+
+
+def page_hash(content: U64, bits: int) -> U64:
+    """Hash of page contents truncated to ``bits`` bits (1–64)."""
+    h = mix64(content ^ np.uint64(0x5851F42D4C957F2D))
+    if bits >= 64:
+        return h
+    return h & np.uint64((1 << bits) - 1)
+
+
+def unit_interval(x: U64) -> NDArray[np.float64]:
+    """Map uint64 values to floats in [0, 1), uniformly for well-mixed inputs."""
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

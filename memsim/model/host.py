@@ -1,0 +1,190 @@
+"""Host machine memory: who holds which machine pages, and the accounting identity.
+
+managed = VMkernel-managed memory = host memory − VMkernel (DESIGN.md §3). It is used by
+
+* private guest pages (one machine page each),
+* shared frames (one machine page per distinct shared contents per salt domain),
+* the compression caches (whole pages, charged to their VMs),
+* per-VM overhead memory (while the VM is powered on),
+
+and the rest is free. :meth:`Host.free` derives free memory from exact counters, so
+``managed = used + free`` holds at every step; :meth:`Host.check_identity` recomputes every term
+from the page arrays to prove it.
+
+A VM's allocation requests go through :meth:`Host.grant`: nothing is handed out beyond free
+memory, and in the ``low`` state a VM above its entitlement gets nothing (it is *blocked*,
+DOMAIN.md §1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.groups import cumsum_within
+from memsim.model.pages import GuestMemory, PageState
+from memsim.model.reclaim.compression import Compressor
+from memsim.model.reclaim.sharing import PageSharing
+from memsim.model.states import MemState, Thresholds
+from memsim.model.vms import VMParams
+
+Index = NDArray[np.int64]
+Vec = NDArray[np.float64]
+LARGE_PAGE = 512  #: 4 KiB pages per 2 MiB large page
+
+
+class Host:
+    """Machine memory of one ESX host and the guest pages of its VMs.
+
+    Args:
+        vms: per-VM parameters.
+        managed: pages managed by the VMkernel.
+        thresholds: free-memory thresholds of the profile.
+        sharing: the TPS state over ``gm``.
+        compressor: the compression caches.
+        gm: the guest pages.
+    """
+
+    def __init__(
+        self,
+        vms: VMParams,
+        managed: int,
+        thresholds: Thresholds,
+        gm: GuestMemory,
+        sharing: PageSharing,
+        compressor: Compressor,
+    ) -> None:
+        n = vms.n
+        self.vms = vms
+        self.managed = managed
+        self.thresholds = thresholds
+        self.gm = gm
+        self.sharing = sharing
+        self.compressor = compressor
+        self.on = np.zeros(n, dtype=bool)
+        self.state = MemState.HIGH
+        self.balloon = np.zeros(n, dtype=np.int64)  #: balloon size, pages
+        self.entitlement = vms.size.astype(np.float64).copy()
+        self.blocked = np.zeros(n, dtype=bool)  #: may not allocate (low state, above target)
+
+    # -- accounting -----------------------------------------------------------------------
+    def cache_pages(self) -> Index:
+        """Machine pages of each VM's compression cache (whole pages of 1 or 2 KiB slots)."""
+        return -(-self.compressor.cache_kib // 4)
+
+    def overhead(self) -> Index:
+        """Overhead pages charged now (powered-on VMs only)."""
+        return np.where(self.on, self.vms.overhead, 0)
+
+    def used(self) -> int:
+        """Machine pages in use: private pages, shared frames, caches and overhead."""
+        return int(
+            self.gm.count(PageState.PRIVATE).sum()
+            + self.sharing.table.frames
+            + self.cache_pages().sum()
+            + self.overhead().sum()
+        )
+
+    def free(self) -> int:
+        """Free machine pages: managed − used."""
+        return self.managed - self.used()
+
+    def consumed(self) -> Vec:
+        """Host memory backing each VM's guest memory (vCenter ``consumed``), pages.
+
+        Private pages, the VM's charge for shared frames, and its compression cache.
+        """
+        return (
+            self.gm.count(PageState.PRIVATE)
+            + self.sharing.charge()
+            + self.cache_pages()
+        ).astype(np.float64)
+
+    def granted(self) -> Index:
+        """Guest pages mapped to host memory (private or shared)."""
+        return self.gm.count(PageState.PRIVATE) + self.gm.count(PageState.SHARED)
+
+    def check_identity(self) -> None:
+        """Recompute every term from the page arrays and the table; raise if any differs."""
+        counts = self.gm.recount()
+        if not np.array_equal(counts, self.gm.counts):
+            raise AssertionError("per-VM page counts drifted from the page arrays")
+        table = self.sharing.table
+        live = table.status == 1
+        frames = int((live & (table.refs > 0)).sum())
+        if frames != table.frames:
+            raise AssertionError(f"frame count {table.frames} != {frames} live frames")
+        shared = np.flatnonzero(self.gm.state == PageState.SHARED)
+        refs = np.bincount(self.gm.link[shared], minlength=table.capacity)
+        if not np.array_equal(refs[live], table.refs[live]):
+            raise AssertionError("frame reference counts differ from the shared pages")
+        used = int(counts[:, PageState.PRIVATE].sum()) + frames
+        used += int(self.cache_pages().sum() + self.overhead().sum())
+        if used + self.free() != self.managed or self.free() < 0:
+            raise AssertionError(f"managed {self.managed} != used {used} + free {self.free()}")
+
+    # -- allocation -----------------------------------------------------------------------
+    def grant(self, want: Index) -> Index:
+        """Machine pages each VM may newly back now, given free memory and blocking."""
+        want = np.where(self.blocked, 0, np.maximum(want, 0))
+        total = int(want.sum())
+        free = max(self.free(), 0)
+        if total <= free:
+            return want
+        scaled = np.floor(want * (free / total)).astype(np.int64)
+        return scaled
+
+    def update_blocking(self) -> None:
+        """In ``low``, VMs above their entitlement may not allocate (DOMAIN.md §1)."""
+        if self.state == MemState.LOW:
+            self.blocked = self.on & (self.consumed() > self.entitlement)
+        else:
+            self.blocked[:] = False
+
+    # -- guest touches --------------------------------------------------------------------
+    def back(self, pages: Index, owner: Index, content: NDArray[np.uint64]) -> Index:
+        """The guest writes ``content`` into ``pages``; returns the pages actually written.
+
+        Untouched pages get a machine page (a whole 2 MiB region in a large-page VM), shared
+        pages break copy-on-write, private pages just change contents; non-resident pages are
+        not written here (the fault path brings them in). Allocation is limited by
+        :meth:`grant`, per VM, in array order.
+        """
+        gm = self.gm
+        state = gm.state[pages]
+        needs = (state == PageState.UNTOUCHED) | (state == PageState.SHARED)
+        resident = needs | (state == PageState.PRIVATE)
+        cost = np.where(self.sharing.large[owner] & (state == PageState.UNTOUCHED), LARGE_PAGE, 1)
+        want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
+        ok = self.grant(want.astype(np.int64))
+        # each VM writes its first pages that need memory while the grant covers their cost
+        spent = np.zeros(len(pages))
+        need_idx = np.flatnonzero(needs)
+        spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
+        keep = (resident & ~needs) | (needs & (spent <= ok[owner]))
+        pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
+        shared = state == PageState.SHARED
+        self.sharing.break_cow(pages[shared], owner[shared])
+        fresh = state == PageState.UNTOUCHED
+        if fresh.any():
+            self._back_fresh(pages[fresh], owner[fresh])
+        gm.content[pages] = content
+        return pages
+
+    def _back_fresh(self, pages: Index, owner: Index) -> None:
+        """Back untouched pages; in a large-page VM the whole 2 MiB region is backed."""
+        gm = self.gm
+        large = self.sharing.large[owner]
+        gm.set_state(pages[~large], PageState.PRIVATE, owner[~large])
+        if not large.any():
+            return
+        base = gm.offsets[owner[large]]
+        region = np.unique(base + ((pages[large] - base) // LARGE_PAGE) * LARGE_PAGE)
+        region_pages = (region[:, None] + np.arange(LARGE_PAGE)[None, :]).ravel()
+        region_pages = region_pages[region_pages < gm.offsets[-1]]
+        same_vm = gm.vm_of(region_pages)
+        inside = region_pages < gm.offsets[same_vm + 1]
+        region_pages, same_vm = region_pages[inside], same_vm[inside]
+        untouched = gm.state[region_pages] == PageState.UNTOUCHED
+        gm.set_state(region_pages[untouched], PageState.PRIVATE, same_vm[untouched])
+

@@ -1,0 +1,139 @@
+"""Guest pages of every VM as a numpy struct of arrays.
+
+The host keeps one entry per 4 KiB guest-physical page of every VM in the scenario, concatenated
+VM after VM (``offset[v]`` is where VM ``v`` starts). Per page:
+
+========== ======= ===========================================================================
+array      dtype   meaning
+========== ======= ===========================================================================
+content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
+state      uint8   backing state, a :class:`PageState`
+order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
+rank       uint32  hotness rank of the page (inverse of ``order``)
+link       int32   sharing-table slot of a shared page or hint; compression sequence number of a
+                   compressed page; -1 otherwise
+========== ======= ===========================================================================
+
+That is 21 bytes per guest page (5.25 MiB per GiB of guest memory). A page's *rank* gives its
+role in the guest (DESIGN.md §3): with per-VM thresholds ``active ≤ footprint``, ranks below
+``active`` are the working set, ranks below ``footprint`` are in use, the rest are free in the
+guest. A workload phase moves thresholds; it never rewrites the arrays.
+
+Every state change goes through :meth:`GuestMemory.set_state`, which keeps the per-VM count of
+pages in each state exact, so per-step work scales with the pages that change and totals never
+need a pass over all pages.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+Pages = NDArray[np.int64]
+
+
+class PageState(IntEnum):
+    """Backing state of a guest page (DOMAIN.md §2–§5)."""
+
+    UNTOUCHED = 0  #: never touched by the guest: no machine page
+    PRIVATE = 1  #: backed by a machine page of its own
+    SHARED = 2  #: mapped copy-on-write to a shared machine page (TPS)
+    BALLOONED = 3  #: held by the balloon driver; guest data (if any) dropped
+    GUEST_SWAPPED = 4  #: held by the balloon; the guest paged the data out to its own disk
+    COMPRESSED = 5  #: data kept in the VM's compression cache
+    SWAPPED = 6  #: data in the VM's swap file on the swap device
+    SWAPPED_CACHE = 7  #: data in the host's SSD swap cache
+
+
+N_STATES = len(PageState)
+#: states whose data is in host memory and usable by the guest without a fault
+RESIDENT = np.array([PageState.PRIVATE, PageState.SHARED], dtype=np.uint8)
+#: states whose data must be faulted in by the hypervisor
+HOST_RECLAIMED = (PageState.COMPRESSED, PageState.SWAPPED, PageState.SWAPPED_CACHE)
+BALLOON_STATES = (PageState.BALLOONED, PageState.GUEST_SWAPPED)
+
+
+class GuestMemory:
+    """Pages of all VMs of a scenario and exact per-VM counts of pages in each state.
+
+    Args:
+        sizes: configured guest pages of each VM, in scenario order.
+    """
+
+    def __init__(self, sizes: NDArray[np.int64]) -> None:
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.offsets = np.zeros(len(self.sizes) + 1, dtype=np.int64)
+        np.cumsum(self.sizes, out=self.offsets[1:])
+        total = int(self.offsets[-1])
+        self.content = np.zeros(total, dtype=np.uint64)
+        self.state = np.zeros(total, dtype=np.uint8)
+        self.order = np.zeros(total, dtype=np.uint32)
+        self.rank = np.zeros(total, dtype=np.uint32)
+        self.link = np.full(total, -1, dtype=np.int32)
+        self.counts = np.zeros((len(self.sizes), N_STATES), dtype=np.int64)
+        self.counts[:, PageState.UNTOUCHED] = self.sizes
+
+    @property
+    def n_vms(self) -> int:
+        """Number of VMs (powered on or not)."""
+        return len(self.sizes)
+
+    def vm_of(self, pages: Pages) -> Pages:
+        """VM index of each global page index."""
+        return np.searchsorted(self.offsets, pages, side="right") - 1
+
+    def slice_of(self, vm: int) -> slice:
+        """Global page range of VM ``vm``."""
+        return slice(int(self.offsets[vm]), int(self.offsets[vm + 1]))
+
+    def by_rank(self, vms: Pages, ranks: NDArray[np.integer]) -> Pages:
+        """Global page index of hotness rank ``ranks`` in VM ``vms`` (vectorised)."""
+        base = self.offsets[vms]
+        return base + self.order[base + ranks].astype(np.int64)
+
+    def set_state(self, pages: Pages, new: int | NDArray[np.uint8], vms: Pages | None = None) -> None:
+        """Move ``pages`` (unique global indices) to state ``new`` and update the counts.
+
+        Args:
+            pages: global page indices; must not repeat.
+            new: the new state, one for all or one per page.
+            vms: VM index of each page when the caller knows it (saves a search).
+        """
+        if len(pages) == 0:
+            return
+        if vms is None:
+            vms = self.vm_of(pages)
+        old = self.state[pages]
+        n = self.n_vms
+        self.counts -= np.bincount(vms * N_STATES + old, minlength=n * N_STATES).reshape(
+            n, N_STATES
+        )
+        new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
+        self.counts += np.bincount(
+            vms * N_STATES + new_states, minlength=n * N_STATES
+        ).reshape(n, N_STATES)
+        self.state[pages] = new_states
+
+    def power_on(self, vm: int, rng: np.random.Generator) -> None:
+        """Lay out VM ``vm``'s pages: a random hotness order, every page untouched.
+
+        A whole-slice pass, done once per power-on (a rare event).
+        """
+        sl = self.slice_of(vm)
+        size = sl.stop - sl.start
+        order = rng.permutation(size).astype(np.uint32)
+        self.order[sl] = order
+        self.rank[sl.start + order.astype(np.int64)] = np.arange(size, dtype=np.uint32)
+
+    def count(self, state: PageState) -> NDArray[np.int64]:
+        """Pages of each VM in ``state``."""
+        return self.counts[:, state]
+
+    def recount(self) -> NDArray[np.int64]:
+        """Counts recomputed from the page arrays: a full pass, for tests and checks only."""
+        out = np.zeros_like(self.counts)
+        for v in range(self.n_vms):
+            out[v] = np.bincount(self.state[self.slice_of(v)], minlength=N_STATES)
+        return out

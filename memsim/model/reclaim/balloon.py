@@ -1,0 +1,158 @@
+"""Ballooning (DOMAIN.md §3, [OSDI02] §3, [vmw_balloon]).
+
+The balloon driver in the guest (VMware Tools) polls its target once a second. To inflate it
+allocates guest pages and hands them to the host, which frees their machine pages; the *guest*
+chooses what to give up: free pages first, then page cache, then pages it must page out to its
+own swap. memsim keeps guest data ordered by hotness rank, so the guest's choice is simply the
+highest ranks: the balloon of ``b`` pages holds ranks [size − b, size). A page taken from the
+free or page-cache range is dropped (``BALLOONED``); one taken from in-use data is paged out by
+the guest (``GUEST_SWAPPED``): touching it later costs a guest swap-in. A ballooned page frees
+host memory only if it was backed; a shared page frees only its share.
+
+Rates (pages per second): inflation 16384 while the guest has free pages, 2048 while it drops
+page cache, and an adaptive 512–2048 while it must page (growing on each successful second,
+back to 512 when the driver stops); deflation 16384. Maximum: ``Mem.CtlMaxPercent`` of the
+configured size, ``sched.mem.maxmemctl`` and never into the reservation; no Tools, no balloon.
+Imperfect drivers (slow, stuck, intermittently stuck) scale or stop these rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.groups import repeat_ranges
+from memsim.model.pages import GuestMemory, PageState
+from memsim.model.reclaim.compression import Compressor
+from memsim.model.reclaim.sharing import PageSharing
+
+Index = NDArray[np.int64]
+Vec = NDArray[np.float64]
+
+FAST, CACHE, SLOW_MIN, SLOW_MAX, DEFLATE = 16384.0, 2048.0, 512.0, 2048.0, 16384.0
+
+
+@dataclass(frozen=True)
+class DriverSpec:
+    """How well a VM's balloon driver works.
+
+    Attributes:
+        rate_factor: multiplies every rate (``slow`` drivers: 0.25).
+        stuck_from: start of the window in which the driver does nothing (``None``: never).
+        stuck_until: end of that window (``None``: to the end of the run).
+        period: for intermittent drivers, the driver alternates working and stuck every
+            ``period`` seconds inside the window.
+    """
+
+    rate_factor: float = 1.0
+    stuck_from: float | None = None
+    stuck_until: float | None = None
+    period: float | None = None
+
+    def stuck(self, now: float) -> bool:
+        """Whether the driver is unresponsive at ``now``."""
+        if self.stuck_from is None or now < self.stuck_from:
+            return False
+        if self.stuck_until is not None and now >= self.stuck_until:
+            return False
+        if self.period is None:
+            return True
+        return int((now - self.stuck_from) // self.period) % 2 == 0
+
+
+class Balloons:
+    """The balloon drivers of all VMs.
+
+    Args:
+        gm: guest pages.
+        sharing: TPS state (ballooned shared pages drop their share).
+        compressor: compression caches (ballooned compressed pages free their slot).
+        drivers: one :class:`DriverSpec` per VM.
+        tools: per VM, whether VMware Tools (the driver) runs.
+    """
+
+    def __init__(
+        self,
+        gm: GuestMemory,
+        sharing: PageSharing,
+        compressor: Compressor,
+        drivers: list[DriverSpec],
+        tools: NDArray[np.bool_],
+    ) -> None:
+        n = gm.n_vms
+        self.gm, self.sharing, self.compressor = gm, sharing, compressor
+        self.drivers = drivers
+        self.tools = tools
+        self.size = np.zeros(n, dtype=np.int64)
+        self.target = np.zeros(n, dtype=np.int64)
+        self.maximum = np.zeros(n, dtype=np.int64)
+        self.slow_rate = np.full(n, SLOW_MIN)
+        self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
+        self.stuck = np.zeros(n, dtype=bool)
+
+    def step(self, now: float, dt: float, on: NDArray[np.bool_], footprint: Index, cache: Vec) -> None:
+        """Move every working driver toward its target for ``dt`` seconds.
+
+        Args:
+            now: simulated time.
+            dt: seconds since the last poll.
+            on: powered-on VMs.
+            footprint: guest pages in use (rank threshold) per VM.
+            cache: share of the footprint that is page cache, per VM.
+        """
+        self.stuck = np.array([d.stuck(now) for d in self.drivers], dtype=bool)
+        works = on & self.tools & ~self.stuck
+        factor = np.array([d.rate_factor for d in self.drivers])
+        target = np.clip(self.target, 0, self.maximum)
+        size = self.gm.sizes
+        frontier = size - self.size
+        cache_floor = footprint - np.floor(footprint * cache).astype(np.int64)
+        rate = np.where(frontier > footprint, FAST, np.where(frontier > cache_floor, CACHE, self.slow_rate))
+        grow = works & (target > self.size)
+        step = np.minimum(target - self.size, np.floor(rate * factor * dt).astype(np.int64))
+        step = np.where(grow, np.maximum(step, 0), 0)
+        paging = grow & (frontier <= cache_floor)
+        self.slow_rate = np.where(paging, np.minimum(self.slow_rate * 1.25, SLOW_MAX), SLOW_MIN)
+        self._inflate(step, footprint, cache_floor)
+        shrink = works & (target < self.size)
+        back = np.minimum(self.size - target, np.floor(DEFLATE * factor * dt).astype(np.int64))
+        self._deflate(np.where(shrink, back, 0))
+
+    def _inflate(self, step: Index, footprint: Index, cache_floor: Index) -> None:
+        vms = np.flatnonzero(step)
+        if len(vms) == 0:
+            return
+        gm = self.gm
+        top = gm.sizes[vms] - self.size[vms]
+        owner, rank = repeat_ranges(vms, top - step[vms], top)
+        pages = gm.by_rank(owner, rank)
+        state = gm.state[pages]
+        shared = state == PageState.SHARED
+        self.sharing.unshare(pages[shared], owner[shared])
+        compressed = state == PageState.COMPRESSED
+        self.compressor.drop(pages[compressed], owner[compressed])
+        has_data = (rank < cache_floor[owner]) & (state != PageState.UNTOUCHED)
+        has_data &= state != PageState.BALLOONED
+        new = np.where(has_data, PageState.GUEST_SWAPPED, PageState.BALLOONED).astype(np.uint8)
+        fresh_out = has_data & (state != PageState.GUEST_SWAPPED)
+        self.guest_swapped_out += np.bincount(owner[fresh_out], minlength=gm.n_vms)
+        gm.set_state(pages, new, owner)
+        self.size[vms] += step[vms]
+
+    def _deflate(self, step: Index) -> None:
+        vms = np.flatnonzero(step)
+        if len(vms) == 0:
+            return
+        gm = self.gm
+        top = gm.sizes[vms] - self.size[vms]
+        owner, rank = repeat_ranges(vms, top, top + step[vms])
+        pages = gm.by_rank(owner, rank)
+        empty = gm.state[pages] == PageState.BALLOONED
+        gm.set_state(pages[empty], PageState.UNTOUCHED, owner[empty])
+        self.size[vms] -= step[vms]
+
+    def region_start(self) -> Index:
+        """First rank held by each VM's balloon."""
+        return self.gm.sizes - self.size

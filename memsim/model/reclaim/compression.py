@@ -1,0 +1,134 @@
+"""Memory compression (ESX 4.1+, DOMAIN.md §4).
+
+Only pages already chosen for swap-out are compressed. A page that compresses to at most 2 KiB
+is kept in its VM's compression cache, in a 1 KiB slot when it shrinks by more than 75 %, else a
+2 KiB slot; other pages are swapped. The cache belongs to the VM, lives in host memory (whole
+pages, charged to the VM) and grows from zero up to ``Mem.MemZipMaxPct`` of the VM's configured
+memory. When it is full, the compressed page unused longest is decompressed and swapped out.
+Since any access decompresses a page and takes it out of the cache, "unused longest" is "oldest
+in the cache": a FIFO of (page, sequence number) records it, and a page's ``link`` holds its
+sequence number so stale records are recognised. Decompression costs ≈ 20 µs.
+
+Whether a page compresses, and how well, is a deterministic function of its contents and the
+VM's ``compressible`` fraction; the zero page always fits a 1 KiB slot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.groups import cumsum_within
+from memsim.model.hashing import mix64, unit_interval
+from memsim.model.pages import GuestMemory, PageState
+
+Index = NDArray[np.int64]
+
+
+def slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:
+    """Cache slot size in KiB for each page: 1, 2, or 0 (does not compress to ≤ 2 KiB).
+
+    Half of the compressible pages shrink by more than 75 % (model choice).
+    """
+    u = unit_interval(mix64(content ^ np.uint64(0xC0FFEE)))
+    kib = np.where(u < compressible / 2, 1, np.where(u < compressible, 2, 0))
+    return np.where(content == 0, 1, kib).astype(np.int64)
+
+
+class Compressor:
+    """Per-VM compression caches with FIFO eviction.
+
+    Args:
+        gm: guest pages.
+        compressible: per-VM share of pages that compress to ≤ 2 KiB.
+        enabled: ``Mem.MemZipEnable``.
+        max_pct: ``Mem.MemZipMaxPct``.
+    """
+
+    def __init__(
+        self, gm: GuestMemory, compressible: NDArray[np.float64], enabled: bool, max_pct: float
+    ) -> None:
+        self.gm = gm
+        self.compressible = compressible
+        self.enabled = enabled
+        self.max_pct = max_pct
+        self.cache_kib = np.zeros(gm.n_vms, dtype=np.int64)
+        self.compressed_total = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative compressions
+        self.decompressed_total = np.zeros(gm.n_vms, dtype=np.int64)
+        self._fifo_pages = np.zeros(0, dtype=np.int64)
+        self._fifo_seq = np.zeros(0, dtype=np.int64)
+        self._seq = 0
+
+    def capacity_kib(self) -> Index:
+        """Cache cap per VM, KiB."""
+        return (self.gm.sizes * 4 * self.max_pct / 100.0).astype(np.int64)
+
+    def compress(self, pages: Index, owner: Index) -> tuple[Index, Index]:
+        """Compress what fits of the swap victims ``pages``.
+
+        Returns:
+            The pages to swap out instead: victims that do not compress, and older cached pages
+            evicted (decompressed) to make room.
+        """
+        if not self.enabled or len(pages) == 0:
+            return pages, owner
+        gm = self.gm
+        kib = slot_kib(gm.content[pages], self.compressible[owner])
+        fits = kib > 0
+        cap = self.capacity_kib()
+        # cache space still needed beyond what is free → evict the oldest entries
+        need = np.bincount(owner[fits], weights=kib[fits], minlength=gm.n_vms)
+        over = np.maximum(self.cache_kib + need - cap, 0).astype(np.int64)
+        ev_pages, ev_owner = self._evict(over)
+        # a VM whose cap cannot hold a page at all swaps it
+        fits &= kib <= cap[owner]
+        c_pages, c_owner, c_kib = pages[fits], owner[fits], kib[fits]
+        seq = self._seq + np.arange(len(c_pages))
+        self._seq += len(c_pages)
+        gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
+        gm.link[c_pages] = seq.astype(np.int32)
+        self._fifo_pages = np.concatenate([self._fifo_pages, c_pages])
+        self._fifo_seq = np.concatenate([self._fifo_seq, seq])
+        self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
+        self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
+        out_pages = np.concatenate([pages[~fits], ev_pages])
+        out_owner = np.concatenate([owner[~fits], ev_owner])
+        return out_pages, out_owner
+
+    def _live(self) -> NDArray[np.bool_]:
+        pages = self._fifo_pages
+        return (self.gm.state[pages] == PageState.COMPRESSED) & (
+            self.gm.link[pages] == self._fifo_seq.astype(np.int32)
+        )
+
+    def _evict(self, kib_needed: Index) -> tuple[Index, Index]:
+        """Decompress the oldest cached pages of each VM until ``kib_needed[v]`` KiB are free."""
+        if not kib_needed.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        live = self._live()
+        self._fifo_pages, self._fifo_seq = self._fifo_pages[live], self._fifo_seq[live]
+        pages = self._fifo_pages
+        owner = self.gm.vm_of(pages)
+        kib = slot_kib(self.gm.content[pages], self.compressible[owner])
+        # per VM, the oldest entries until the freed slots cover the need
+        before = cumsum_within(owner, kib) - kib
+        take = before < kib_needed[owner]
+        pages, owner, kib = pages[take], owner[take], kib[take]
+        self._release(pages, owner, kib)
+        return pages, owner
+
+    def _release(self, pages: Index, owner: Index, kib: Index) -> None:
+        self.cache_kib -= np.bincount(owner, weights=kib, minlength=self.gm.n_vms).astype(np.int64)
+        self.gm.link[pages] = -1
+
+    def decompress(self, pages: Index, owner: Index) -> None:
+        """Accessed compressed pages come back private; their slots are freed."""
+        kib = slot_kib(self.gm.content[pages], self.compressible[owner])
+        self._release(pages, owner, kib)
+        self.gm.set_state(pages, PageState.PRIVATE, owner)
+        self.decompressed_total += np.bincount(owner, minlength=self.gm.n_vms)
+
+    def drop(self, pages: Index, owner: Index) -> None:
+        """Compressed pages discarded without access (ballooned or powered off)."""
+        kib = slot_kib(self.gm.content[pages], self.compressible[owner])
+        self._release(pages, owner, kib)

@@ -1,0 +1,242 @@
+"""Transparent page sharing: scan, hash, compare in full, share copy-on-write.
+
+Behaviour (DOMAIN.md §2, [OSDI02] §4):
+
+* A scanner visits each VM's pages in a pseudo-random order (a full-cycle permutation
+  ``start + i·stride mod size``, so no order array is stored) at the rate of
+  ``Mem.ShareScanTime`` per VM, capped host-wide by ``Mem.ShareScanGHz`` × host GHz.
+* A visited private page is hashed and looked up by (salt domain, hash). On a match its
+  contents are compared in full; only a true match is shared. A page with no match is kept as a
+  *hint*; a later match validates the hint (still private, contents unchanged) and shares both.
+* The zero page is shared like any other page.
+* A write to a shared page breaks sharing (copy-on-write): the page gets a private copy.
+* Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
+* Large-page VMs are scanned (hashes kept) but not shared until their large pages are broken;
+  breaking shares at once from what was scanned ("share before swap").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.pages import GuestMemory, PageState
+from memsim.model.reclaim.table import ShareTable
+
+Index = NDArray[np.int64]
+
+
+def salt_domains(salts: list[str | None], force_salting: int) -> NDArray[np.uint32]:
+    """Salt domain of each VM: pages share only with pages of the same domain.
+
+    ``Mem.ShareForceSalting`` 0: one domain for all; 1: the VM's ``salt`` (unset = the common
+    domain 0); 2: the VM's ``salt``, else a domain of its own (intra-VM sharing only).
+    [KB 2097593], DOMAIN.md §2.
+    """
+    names: dict[str, int] = {}
+    out = np.zeros(len(salts), dtype=np.uint32)
+    for v, salt in enumerate(salts):
+        if force_salting == 0:
+            continue
+        if salt is None:
+            if force_salting == 1:
+                continue
+            key = f"\0vm{v}"
+        else:
+            key = salt
+        out[v] = names.setdefault(key, len(names) + 1)
+    return out
+
+
+class PageSharing:
+    """TPS state of the host: the share table, scan positions and sharing counters.
+
+    Args:
+        gm: the guest pages.
+        domains: salt domain per VM (:func:`salt_domains`).
+        enabled: per VM, ``sched.mem.pshare.enable``.
+        hash_bits: ``Memsim.HashBits``.
+        rng: the run's generator, for scan orders.
+    """
+
+    def __init__(
+        self,
+        gm: GuestMemory,
+        domains: NDArray[np.uint32],
+        enabled: NDArray[np.bool_],
+        hash_bits: int,
+        rng: np.random.Generator,
+    ) -> None:
+        n = gm.n_vms
+        self.gm = gm
+        self.table = ShareTable(hash_bits)
+        self.domain = domains
+        self.enabled = enabled
+        self.large = np.zeros(n, dtype=bool)  #: VM currently backed by large pages
+        self.zero_shared = np.zeros(n, dtype=np.int64)
+        self.cow_breaks = np.zeros(n, dtype=np.int64)  #: cumulative copy-on-write breaks
+        self.false_matches = 0  #: hash matches whose contents differed
+        self.scan_pos = np.zeros(n, dtype=np.int64)
+        self.scan_start = rng.integers(0, np.maximum(gm.sizes, 1))
+        self.scan_stride = np.array([_coprime_stride(int(c), rng) for c in gm.sizes])
+        self._credit = np.zeros(n)
+
+    # -- scanning -------------------------------------------------------------------------
+    def scan(self, quota: NDArray[np.float64], vms_on: NDArray[np.bool_]) -> int:
+        """Visit ``quota`` pages (fractional, carried over) of each powered-on VM.
+
+        Returns:
+            Number of pages visited.
+        """
+        self._credit += np.where(vms_on & self.enabled, quota, 0.0)
+        take = np.floor(self._credit).astype(np.int64)
+        take = np.minimum(take, np.maximum(self.gm.sizes, 0))
+        self._credit -= take
+        vms = np.flatnonzero(take)
+        if len(vms) == 0:
+            return 0
+        pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
+        self.scan_pos[vms] += take[vms]
+        mask = (self.gm.state[pages] == PageState.PRIVATE) & ~self.large[owner]
+        self.share(pages[mask], owner[mask])
+        return int(take.sum())
+
+    def _positions(self, vms: Index, first: Index, count: Index) -> tuple[Index, Index]:
+        """Global pages at scan positions [first, first + count) of each VM in ``vms``."""
+        owner = np.repeat(vms, count)
+        starts = np.cumsum(count) - count
+        k = np.arange(int(count.sum())) - np.repeat(starts, count)
+        size = self.gm.sizes[owner]
+        pos = (np.repeat(first, count) + k) % size
+        local = (self.scan_start[owner] + pos * self.scan_stride[owner]) % size
+        return self.gm.offsets[owner] + local, owner
+
+    def break_large(self, vms: Index) -> None:
+        """Break the large pages of ``vms``; share at once what the scanner already hashed."""
+        vms = vms[self.large[vms]]
+        if len(vms) == 0:
+            return
+        self.large[vms] = False
+        seen = np.minimum(self.scan_pos[vms], self.gm.sizes[vms])
+        pages, owner = self._positions(vms, np.zeros(len(vms), dtype=np.int64), seen)
+        mask = self.gm.state[pages] == PageState.PRIVATE
+        self.share(pages[mask], owner[mask])
+
+    # -- sharing --------------------------------------------------------------------------
+    def share(self, pages: Index, owner: Index) -> None:
+        """Hash ``pages`` (private, unique), look them up and share the true matches."""
+        if len(pages) == 0:
+            return
+        gm, table = self.gm, self.table
+        content = gm.content[pages]
+        salt = self.domain[owner]
+        h = table.key_hash(content)
+        order = np.lexsort((content, h, salt))
+        pages, owner, content, salt, h = (a[order] for a in (pages, owner, content, salt, h))
+        new_group = np.ones(len(pages), dtype=bool)
+        new_group[1:] = (salt[1:] != salt[:-1]) | (h[1:] != h[:-1])
+        first = np.flatnonzero(new_group)
+        group = np.cumsum(new_group) - 1
+        g_salt, g_h = salt[first], h[first]
+
+        slot = table.find(g_salt, g_h)
+        absent = slot < 0
+        self._remap(table.reserve(int(absent.sum())))
+        slot = table.find(g_salt, g_h)
+        slot[absent] = table.insert(g_salt[absent], content[first[absent]])
+
+        refs = table.refs[slot]
+        hint = table.hint[slot].astype(np.int64)
+        is_hint = refs == 0
+        valid = is_hint & (hint >= 0)
+        hp = np.where(valid, hint, 0)
+        valid &= (gm.state[hp] == PageState.PRIVATE) & (gm.content[hp] == table.content[slot])
+        stale = is_hint & ~valid
+        table.content[slot[stale]] = content[first[stale]]
+        table.hint[slot[stale]] = -1
+
+        frame_content = table.content[slot]
+        match = (content == frame_content[group]) & (pages != np.where(valid, hint, -1)[group])
+        self.false_matches += int((~match & (pages != np.where(valid, hint, -1)[group])).sum())
+        n_match = np.bincount(group, weights=match, minlength=len(first)).astype(np.int64)
+
+        shares_frame = refs > 0
+        joins_hint = valid & (n_match >= 1)
+        forms_frame = stale & (n_match >= 2)
+        sharing_group = shares_frame | joins_hint | forms_frame
+        becomes_hint = stale & (n_match == 1)
+
+        table.hint[slot[becomes_hint]] = pages[first[becomes_hint]]
+        added = n_match + joins_hint
+        table.refs[slot[sharing_group]] += added[sharing_group].astype(np.int32)
+        table.hint[slot[joins_hint]] = -1
+        table.frames += int((joins_hint | forms_frame).sum())
+
+        to_share = match & sharing_group[group]
+        new_pages = np.concatenate([pages[to_share], hint[joins_hint]])
+        new_owner = np.concatenate([owner[to_share], gm.vm_of(hint[joins_hint])])
+        new_slots = np.concatenate([slot[group[to_share]], slot[joins_hint]])
+        self._mark_shared(new_pages, new_owner, new_slots)
+
+    def _mark_shared(self, pages: Index, owner: Index, slots: Index) -> None:
+        gm = self.gm
+        zero = gm.content[pages] == 0
+        self.zero_shared += np.bincount(owner[zero], minlength=gm.n_vms)
+        gm.set_state(pages, PageState.SHARED, owner)
+        gm.link[pages] = slots
+
+    def unshare(self, pages: Index, owner: Index) -> None:
+        """Detach shared ``pages`` from their frames (the caller sets their new state)."""
+        if len(pages) == 0:
+            return
+        gm = self.gm
+        zero = gm.content[pages] == 0
+        self.zero_shared -= np.bincount(owner[zero], minlength=gm.n_vms)
+        self.table.release(gm.link[pages].astype(np.int64))
+        gm.link[pages] = -1
+
+    def break_cow(self, pages: Index, owner: Index) -> None:
+        """Copy-on-write: shared ``pages`` are written and get private copies."""
+        self.unshare(pages, owner)
+        self.cow_breaks += np.bincount(owner, minlength=self.gm.n_vms)
+        self.gm.set_state(pages, PageState.PRIVATE, owner)
+
+    def _remap(self, mapping: Index | None) -> None:
+        if mapping is None:
+            return
+        shared = np.flatnonzero(self.gm.state == PageState.SHARED)
+        self.gm.link[shared] = mapping[self.gm.link[shared]]
+
+    # -- accounting -----------------------------------------------------------------------
+    def charge(self) -> NDArray[np.float64]:
+        """Machine pages charged to each VM for its shared pages (sums to the frames).
+
+        A shared zero page is charged 1/N of its salt domain's zero frame, N being the frame's
+        reference count, as vSphere does (DOMAIN.md §7). Other shared pages are charged the
+        host's mean frames per non-zero shared page (model choice: exact per-page attribution
+        would need a pass over all shared pages at every sample).
+        """
+        gm, table = self.gm, self.table
+        shared = gm.count(PageState.SHARED)
+        charge = np.zeros(gm.n_vms)
+        zero_slots = table.find(self.domain, table.key_hash(np.zeros(gm.n_vms, dtype=np.uint64)))
+        has_zero = zero_slots >= 0
+        zrefs = np.where(has_zero, table.refs[np.maximum(zero_slots, 0)], 0)
+        zero_frame = has_zero & (zrefs > 0) & (table.content[np.maximum(zero_slots, 0)] == 0)
+        charge[zero_frame] = self.zero_shared[zero_frame] / zrefs[zero_frame]
+        n_zero_frames = len(np.unique(zero_slots[zero_frame]))
+        other = shared - np.where(zero_frame, self.zero_shared, 0)
+        total_other = int(other.sum())
+        if total_other > 0:
+            charge += other * ((table.frames - n_zero_frames) / total_other)
+        return charge
+
+
+def _coprime_stride(size: int, rng: np.random.Generator) -> int:
+    """A stride coprime with ``size``: ``i·stride mod size`` visits every page once."""
+    if size <= 1:
+        return 1
+    while True:
+        stride = int(rng.integers(1, size))
+        if np.gcd(stride, size) == 1:
+            return stride

@@ -1,0 +1,100 @@
+"""Hypervisor swapping (DOMAIN.md §5).
+
+Victims are chosen at random among a VM's private pages: the hypervisor does not know which
+pages the guest needs, so swapping hits the working set in proportion to its size (the reason it
+costs more than ballooning, DOMAIN.md §8). Shared pages are left alone ("share before swap").
+Swapped pages come back only when the guest touches them (demand swap-in); nothing is prefetched
+when pressure ends. A host swap cache on SSD (vSphere 5+) takes swapped pages first while it has
+room; swap-ins from it cost tenths of a millisecond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.groups import first_per_owner
+from memsim.model.pages import GuestMemory, PageState
+
+Index = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SwapDevice:
+    """Where swapped pages go.
+
+    Attributes:
+        latency: seconds per demand swap-in from the device.
+        bandwidth: pages per second the device can write.
+        cache_pages: capacity of the host SSD swap cache, pages (0 = none).
+        cache_latency: seconds per swap-in from the SSD cache.
+    """
+
+    latency: float
+    bandwidth: float
+    cache_pages: int = 0
+    cache_latency: float = 200e-6
+
+
+class Swapper:
+    """Random-victim swap-out and demand swap-in, with per-VM counters.
+
+    Args:
+        gm: guest pages.
+        device: the swap device and host cache.
+        rng: the run's generator (victim choice).
+    """
+
+    def __init__(self, gm: GuestMemory, device: SwapDevice, rng: np.random.Generator) -> None:
+        self.gm = gm
+        self.device = device
+        self.rng = rng
+        self.swapped_out = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages written
+        self.swapped_in = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages read back
+        self.cache_in = np.zeros(gm.n_vms, dtype=np.int64)  #: of which from the SSD cache
+
+    def victims(self, want: Index) -> tuple[Index, Index]:
+        """Up to ``want[v]`` distinct random private pages of each VM ``v``."""
+        gm = self.gm
+        private = gm.count(PageState.PRIVATE)
+        want = np.minimum(np.maximum(want, 0), private)
+        vms = np.flatnonzero(want)
+        if len(vms) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        # oversample by the share of private pages so that one draw usually suffices
+        tries = np.ceil(want[vms] * gm.sizes[vms] / private[vms] * 1.3 + 8).astype(np.int64)
+        tries = np.minimum(tries, gm.sizes[vms] * 4)
+        owner = np.repeat(vms, tries)
+        local = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
+        pages = gm.offsets[owner] + local
+        pages, first = np.unique(pages, return_index=True)
+        owner = owner[first]
+        shuffle = self.rng.permutation(len(pages))
+        pages, owner = pages[shuffle], owner[shuffle]
+        keep = gm.state[pages] == PageState.PRIVATE
+        pages, owner = pages[keep], owner[keep]
+        keep = first_per_owner(owner, want)
+        return pages[keep], owner[keep]
+
+    def swap_out(self, pages: Index, owner: Index) -> None:
+        """Write ``pages`` to the SSD swap cache while it has room, the rest to the device."""
+        gm = self.gm
+        room = self.device.cache_pages - int(gm.count(PageState.SWAPPED_CACHE).sum())
+        to_cache = np.arange(len(pages)) < max(room, 0)
+        gm.set_state(pages[to_cache], PageState.SWAPPED_CACHE, owner[to_cache])
+        gm.set_state(pages[~to_cache], PageState.SWAPPED, owner[~to_cache])
+        self.swapped_out += np.bincount(owner, minlength=gm.n_vms)
+
+    def swap_in(self, pages: Index, owner: Index) -> NDArray[np.float64]:
+        """Demand swap-in of ``pages``; returns the seconds each VM waited."""
+        gm = self.gm
+        from_cache = gm.state[pages] == PageState.SWAPPED_CACHE
+        gm.set_state(pages, PageState.PRIVATE, owner)
+        n = gm.n_vms
+        cached = np.bincount(owner[from_cache], minlength=n)
+        disk = np.bincount(owner[~from_cache], minlength=n)
+        self.swapped_in += cached + disk
+        self.cache_in += cached
+        return cached * self.device.cache_latency + disk * self.device.latency

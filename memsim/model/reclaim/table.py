@@ -1,0 +1,152 @@
+"""The host-wide page-sharing table, vectorised open addressing over numpy arrays.
+
+ESX keeps one global hash table for transparent page sharing (DOMAIN.md §2, [OSDI02] §4): an
+entry is either a *shared frame* (a machine page mapped copy-on-write by ``refs`` guest pages) or
+a *hint* (a scanned page with no match yet, not copy-on-write). Entries are keyed by the page
+salt and the page hash; the hash is recomputed from the stored contents, so an entry costs 21
+bytes: status, salt domain, contents, reference count and hint page.
+
+Look-ups and inserts take whole batches: every probe round is a handful of numpy operations over
+the keys still pending, so a batch of n keys costs O(n) at a load factor kept below 0.6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.hashing import mix64, page_hash
+
+EMPTY, LIVE, DEAD = 0, 1, 2
+_MAX_LOAD = 0.6
+
+Index = NDArray[np.int64]
+
+
+class ShareTable:
+    """Open-addressing table of shared frames and hints keyed by (salt domain, page hash).
+
+    Args:
+        hash_bits: width of the page hash (``Memsim.HashBits``); short hashes collide.
+        capacity: initial number of slots (a power of two).
+    """
+
+    def __init__(self, hash_bits: int = 64, capacity: int = 1 << 14) -> None:
+        self.hash_bits = hash_bits
+        self._allocate(capacity)
+        self.frames = 0  #: entries with refs > 0: machine pages backing shared contents
+
+    def _allocate(self, capacity: int) -> None:
+        self.status = np.zeros(capacity, dtype=np.int8)
+        self.salt = np.zeros(capacity, dtype=np.uint32)
+        self.content = np.zeros(capacity, dtype=np.uint64)
+        self.refs = np.zeros(capacity, dtype=np.int32)
+        self.hint = np.full(capacity, -1, dtype=np.int32)
+        self.live = 0
+        self.dead = 0
+
+    @property
+    def capacity(self) -> int:
+        """Number of slots."""
+        return len(self.status)
+
+    def _start(self, salt: NDArray[np.uint32], h: NDArray[np.uint64]) -> Index:
+        mixed = mix64(h ^ (salt.astype(np.uint64) << np.uint64(40)))
+        return (mixed & np.uint64(self.capacity - 1)).astype(np.int64)
+
+    def key_hash(self, content: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        """Page hash of ``content`` at this table's width."""
+        return page_hash(content, self.hash_bits)
+
+    def find(self, salt: NDArray[np.uint32], h: NDArray[np.uint64]) -> Index:
+        """Slot of each (salt, hash) key, or -1 where absent."""
+        n = len(h)
+        result = np.full(n, -1, dtype=np.int64)
+        pos = self._start(salt, h)
+        pending = np.arange(n)
+        mask = self.capacity - 1
+        while pending.size:
+            p = pos[pending]
+            st = self.status[p]
+            live = st == LIVE
+            hit = np.zeros(len(p), dtype=bool)
+            if live.any():
+                lp = p[live]
+                hit[live] = (self.salt[lp] == salt[pending[live]]) & (
+                    self.key_hash(self.content[lp]) == h[pending[live]]
+                )
+            result[pending[hit]] = p[hit]
+            keep = ~(hit | (st == EMPTY))
+            pending = pending[keep]
+            pos[pending] = (pos[pending] + 1) & mask
+        return result
+
+    def insert(self, salt: NDArray[np.uint32], content: NDArray[np.uint64]) -> Index:
+        """Insert entries for keys known to be absent and distinct; returns their slots.
+
+        The caller must call :meth:`reserve` first and, if it returns a slot mapping, remap
+        the slots it holds.
+        """
+        n = len(content)
+        result = np.full(n, -1, dtype=np.int64)
+        pos = self._start(salt, self.key_hash(content))
+        pending = np.arange(n)
+        mask = self.capacity - 1
+        while pending.size:
+            p = pos[pending]
+            free = self.status[p] == EMPTY
+            slots, first = np.unique(p[free], return_index=True)
+            winners = pending[free][first]
+            self.status[slots] = LIVE
+            self.salt[slots] = salt[winners]
+            self.content[slots] = content[winners]
+            self.refs[slots] = 0
+            self.hint[slots] = -1
+            result[winners] = slots
+            placed = np.zeros(n, dtype=bool)
+            placed[winners] = True
+            pending = pending[~placed[pending]]
+            pos[pending] = (pos[pending] + 1) & mask
+        self.live += n
+        return result
+
+    def reserve(self, extra: int) -> Index | None:
+        """Make room for ``extra`` more entries, rebuilding the table if needed.
+
+        Returns:
+            ``None`` when nothing moved, else an array mapping each old slot to its new slot
+            (-1 for slots that held no live entry).
+        """
+        if self.live + self.dead + extra <= _MAX_LOAD * self.capacity:
+            return None
+        capacity = self.capacity
+        while (self.live + extra) > _MAX_LOAD * capacity / 2:
+            capacity *= 2
+        old = np.flatnonzero(self.status == LIVE)
+        salt, content = self.salt[old], self.content[old]
+        refs, hint = self.refs[old], self.hint[old]
+        mapping = np.full(self.capacity, -1, dtype=np.int64)
+        self._allocate(capacity)
+        new = self.insert(salt, content)
+        self.refs[new] = refs
+        self.hint[new] = hint
+        mapping[old] = new
+        return mapping
+
+    def release(self, slots: Index) -> NDArray[np.int64]:
+        """Drop one reference per entry of ``slots`` (slots may repeat).
+
+        Returns:
+            The slots whose frame lost its last reference (now freed).
+        """
+        if len(slots) == 0:
+            return np.empty(0, dtype=np.int64)
+        uniq, counts = np.unique(slots, return_counts=True)
+        self.refs[uniq] -= counts.astype(np.int32)
+        emptied = uniq[self.refs[uniq] <= 0]
+        self.status[emptied] = DEAD
+        self.refs[emptied] = 0
+        self.live -= len(emptied)
+        self.dead += len(emptied)
+        self.frames -= len(emptied)
+        return emptied

@@ -1,0 +1,115 @@
+"""The memory scheduler: entitlements, then reclamation targets by free-memory state.
+
+Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (DOMAIN.md §1, §6):
+
+1. each powered-on VM's entitlement by min-funding revocation with the idle memory tax
+   (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target (the
+   ``high`` threshold: reclamation aims to bring free memory back above it);
+2. reclamation targets from consumed − entitlement and from limits, split by state:
+
+   ===========  ===========================================================================
+   high, clear  no reclamation, except a VM above its limit (balloon, then swap); balloons
+                deflate only as far as the entitlement allows
+   soft         balloon toward the entitlement (starting ``Memsim.BalloonMargin`` above the
+                soft threshold); swap only what the balloon cannot take (no Tools, at its
+                maximum, driver stuck)
+   hard, low    compress and swap the whole excess now; ballooning continues where the
+                profile says so (``Memsim.BalloonInHard``)
+   ===========  ===========================================================================
+
+Memory within the reservation is never reclaimed: the entitlement never falls below it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.entitlement import entitlement
+from memsim.model.host import Host
+from memsim.model.pages import PageState
+from memsim.model.reclaim.balloon import Balloons
+from memsim.model.states import MemState
+
+Index = NDArray[np.int64]
+Vec = NDArray[np.float64]
+
+
+@dataclass
+class Targets:
+    """What the scheduler decided, per VM (pages)."""
+
+    entitlement: Vec
+    balloon: Index
+    swap: Index
+
+
+def touched(host: Host) -> Index:
+    """Guest pages each VM has touched and still holds data in (any backing)."""
+    gm = host.gm
+    return gm.sizes - gm.count(PageState.UNTOUCHED) - gm.count(PageState.BALLOONED)
+
+
+def schedule(
+    host: Host,
+    balloons: Balloons,
+    active_fraction: Vec,
+    demand: Index,
+    settings: dict[str, float],
+) -> Targets:
+    """Entitlements and reclamation targets for the host's current state.
+
+    Args:
+        host: the host (state, consumption, thresholds).
+        balloons: the balloon drivers (current sizes, maxima, stuck flags).
+        active_fraction: estimated active fraction of each VM (sampled).
+        demand: pages each VM wants (its workload's footprint target).
+        settings: resolved advanced settings.
+    """
+    vms, on = host.vms, host.on
+    consumed = host.consumed()
+    tch = touched(host)
+    lower = np.minimum(vms.reservation, tch).astype(float)
+    upper = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(tch, demand)).astype(float)
+    free_target = host.thresholds.levels[MemState.HIGH]
+    available = host.managed - float(host.overhead().sum()) - free_target
+    tax = settings["Mem.IdleTax"] / 100.0
+    ent = np.zeros(vms.n)
+    idx = np.flatnonzero(on)
+    ent[idx] = entitlement(
+        vms.shares[idx],
+        active_fraction[idx] * vms.size[idx],
+        lower[idx],
+        upper[idx],
+        max(available, 0.0),
+        tax,
+    )
+    host.entitlement = np.where(on, ent, vms.size.astype(float))
+
+    state = host.state
+    b = balloons.size
+    excess = np.where(on, consumed - ent, 0.0)
+    over_limit = np.where(on, consumed - vms.limit, 0.0)
+    margin = 1.0 + settings["Memsim.BalloonMargin"] / 100.0
+    early = host.free() < host.thresholds.levels[MemState.SOFT] * margin
+    if state in (MemState.HIGH, MemState.CLEAR) and not early:
+        want_b = b + np.minimum(excess, 0.0)
+    elif state >= MemState.HARD and not settings["Memsim.BalloonInHard"]:
+        want_b = b.astype(float)
+    else:
+        want_b = b + excess
+    want_b = np.maximum(want_b, b + over_limit)
+    balloon = np.clip(np.round(want_b), 0, balloons.maximum).astype(np.int64)
+    balloon = np.where(on, balloon, 0)
+
+    can_take = np.where(balloons.stuck | ~balloons.tools, 0, balloon - b)
+    if state >= MemState.HARD:
+        swap = np.maximum(excess, over_limit)
+    else:
+        swap = np.where(state == MemState.SOFT, excess, 0.0)
+        swap = np.maximum(swap, over_limit) - np.maximum(can_take, 0)
+    swap = np.where(on, np.maximum(np.round(swap), 0), 0).astype(np.int64)
+    balloons.target = balloon
+    return Targets(ent, balloon, swap)

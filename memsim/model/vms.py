@@ -1,0 +1,43 @@
+"""Static per-VM parameters as vectors over all VMs of a scenario (pages, shares, flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass
+class VMParams:
+    """Per-VM settings the model reads, one entry per VM in scenario order.
+
+    Sizes are in pages; ``limit`` equals ``size`` when unlimited. Settings that events may change
+    at run time (limit, reservation, shares, …) are plain arrays the engine writes into.
+    """
+
+    names: list[str]
+    size: NDArray[np.int64]
+    reservation: NDArray[np.int64]
+    limit: NDArray[np.int64]
+    shares: NDArray[np.float64]
+    overhead: NDArray[np.int64]
+    tools: NDArray[np.bool_]
+    maxmemctl: NDArray[np.int64]
+    compressible: NDArray[np.float64]
+    large_pages: NDArray[np.bool_]
+    pshare: NDArray[np.bool_]
+
+    @property
+    def n(self) -> int:
+        """Number of VMs."""
+        return len(self.names)
+
+    def balloon_max(self, ctl_max_percent: float) -> NDArray[np.int64]:
+        """Balloon maximum (DOMAIN.md §3): min(CtlMaxPercent × size, maxmemctl, size − reservation),
+        and 0 without VMware Tools."""
+        cap = np.minimum(
+            np.floor(self.size * ctl_max_percent / 100.0).astype(np.int64), self.maxmemctl
+        )
+        cap = np.minimum(cap, self.size - self.reservation)
+        return np.where(self.tools, np.maximum(cap, 0), 0)

@@ -1,0 +1,151 @@
+"""The self-contained HTML report of a run, and the comparison report of several runs.
+
+``report.html`` embeds every figure as a base64 PNG and inlines its CSS, so it opens offline and
+can be mailed as one file; the same PNGs are also written to ``figures/`` for reuse. Files are
+written atomically (:mod:`memsim.results.store`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import jinja2
+from matplotlib.figure import Figure
+
+from memsim.report import compare, plots, tables
+from memsim.report.style import figure_png, pages
+from memsim.results.store import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from memsim.results.results import Results
+
+__all__ = ["FigureEntry", "report_figures", "write_comparison", "write_report"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("memsim.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One figure of a report: file stem, heading, and the plotting call that draws it.
+
+    The caption is the first paragraph after the summary line of the plotting function's
+    docstring, so figure and explanation stay together in the code.
+    """
+
+    slug: str
+    title: str
+    draw: partial[Figure]
+
+    @property
+    def caption(self) -> str:
+        doc = (self.draw.func.__doc__ or "").strip().split("\n\n")
+        return " ".join(line.strip() for line in doc[1].splitlines()) if len(doc) > 1 else ""
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    slug: str
+    title: str
+    caption: str
+    path: str
+    base64: str
+
+
+def _vm_pages(
+    names: Sequence[str], draw: partial[Figure], slug: str, title: str
+) -> list[FigureEntry]:
+    """One entry per page of :data:`~memsim.report.plots.VMS_PER_PAGE` VMs; ``draw(names)``."""
+    chunks = pages(list(names), plots.VMS_PER_PAGE)
+    if len(chunks) <= 1:
+        return [FigureEntry(slug, title, partial(draw, list(names)))]
+    return [
+        FigureEntry(f"{slug}_{i + 1:02d}", f"{title} {c[0]} … {c[-1]}", partial(draw, c))
+        for i, c in enumerate(chunks)
+    ]
+
+
+def report_figures(results: Results) -> list[FigureEntry]:
+    """The figures of a run's report, in report order (VMs paged by 20)."""
+    return [
+        FigureEntry("host_memory", "Host memory", partial(plots.host_memory, results)),
+        FigureEntry("reclamation", "Reclamation activity", partial(plots.reclamation, results)),
+        FigureEntry("sharing", "Page sharing", partial(plots.sharing, results)),
+        FigureEntry("performance", "Latency and throughput", partial(plots.performance, results)),
+        *_vm_pages(results.vm_names, partial(plots.vm_grid, results), "vms", "VMs"),
+    ]
+
+
+def _render(entries: Sequence[FigureEntry], directory: Path) -> list[RenderedFigure]:
+    """Draw each figure once, write it to ``figures/<slug>.png`` and keep it for embedding."""
+    rendered = []
+    for entry in entries:
+        png = figure_png(entry.draw())
+        atomic_write_bytes(directory / "figures" / f"{entry.slug}.png", png)
+        rendered.append(
+            RenderedFigure(
+                entry.slug,
+                entry.title,
+                entry.caption,
+                f"figures/{entry.slug}.png",
+                base64.b64encode(png).decode("ascii"),
+            )
+        )
+    return rendered
+
+
+def write_report(results: Results, directory: Path | str) -> Path:
+    """Write ``report.html`` and ``figures/*.png`` of one run into ``directory``.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    directory = Path(directory)
+    summary = results.summary()
+    html = _ENV.get_template("report.html").render(
+        title=f"memsim report: {results.name}",
+        facts=tables.run_facts(results.manifest),
+        figures=_render(report_figures(results), directory),
+        vm_summary=tables.frame_html(summary.vms, tables.SUMMARY_LABELS),
+        host_summary=tables.frame_html(summary.host, tables.SUMMARY_LABELS),
+        scenario=tables.scenario_tables(results.manifest),
+        events=tables.event_tables(results),
+    )
+    return atomic_write_text(directory / "report.html", html)
+
+
+def write_comparison(runs: Sequence[tuple[str, Results]], directory: Path | str) -> Path:
+    """Write a report overlaying several runs of the same VMs into ``directory``.
+
+    Args:
+        runs: ``(label, results)`` pairs; labels name the runs in legends and tables.
+        directory: Output folder (created if needed).
+
+    Returns:
+        The path of ``report.html``.
+    """
+    directory = Path(directory)
+    entries = [FigureEntry("host", "Host", partial(compare.host_overlay, runs))]
+    names = compare.common_vms(runs)
+    for counter in ("consumed", "latency"):
+        if any(counter in r.vms for _, r in runs):
+            draw = partial(compare.vm_overlay, runs, counter=counter)
+            entries += _vm_pages(names, draw, f"vms_{counter}", f"VM {counter}")
+    summaries = compare.summaries(runs)
+    html = _ENV.get_template("compare.html").render(
+        title="memsim comparison: " + ", ".join(label for label, _ in runs),
+        runs=[(label, tables.run_facts(r.manifest)) for label, r in runs],
+        figures=_render(entries, directory),
+        vm_summary=tables.frame_html(summaries.vms, tables.SUMMARY_LABELS),
+        host_summary=tables.frame_html(summaries.host, tables.SUMMARY_LABELS),
+    )
+    return atomic_write_text(directory / "report.html", html)

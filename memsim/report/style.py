@@ -1,0 +1,184 @@
+"""One look for every figure: a colour per technique, state bands, time axes.
+
+Colours come from the Okabe–Ito palette, which stays distinguishable with the common forms of
+colour blindness and in greyscale print (lines also differ in style). A technique keeps its
+colour in every figure: sharing green, balloon orange, compression purple, swap vermillion.
+Free-memory states (DOMAIN.md §1) are light bands behind the curves, darker as memory gets
+scarcer.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+__all__ = [
+    "COLORS",
+    "RUN_COLORS",
+    "STATE_COLORS",
+    "TimeScale",
+    "add_state_bands",
+    "figure_png",
+    "label_grid",
+    "mark_absent",
+    "new_figure",
+    "small_multiples",
+    "state_legend_handles",
+]
+
+#: Okabe–Ito colours, one per technique or memory use.
+COLORS = {
+    "private": "#0072B2",  # blue: memory backing VM pages privately
+    "sharing": "#009E73",  # bluish green: transparent page sharing
+    "balloon": "#E69F00",  # orange: ballooning (vmmemctl)
+    "compression": "#CC79A7",  # reddish purple: compression cache
+    "swap": "#D55E00",  # vermillion: hypervisor swapping
+    "overhead": "#7F7F7F",  # grey: virtualisation overhead
+    "free": "#56B4E9",  # sky blue: free memory
+    "zero": "#F0E442",  # yellow: zero pages (areas only; too light for lines)
+    "reference": "#000000",  # black: granted, active, thresholds
+    "entitlement": "#595959",  # dark grey
+}
+
+#: Colours for separate runs or VMs in overlays (Okabe–Ito without yellow).
+RUN_COLORS = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
+
+#: Background bands per free-memory state; ``high`` (the normal state) is left blank.
+STATE_COLORS = {
+    "clear": "#DDEFF9",
+    "soft": "#FFF1B8",
+    "hard": "#FDD3A8",
+    "low": "#F5A99A",
+}
+
+
+class TimeScale:
+    """Seconds shown in s, min or h, whichever keeps the axis numbers small."""
+
+    def __init__(self, seconds: float) -> None:
+        if seconds <= 600:
+            self.divisor, self.unit = 1.0, "s"
+        elif seconds <= 3 * 3600:
+            self.divisor, self.unit = 60.0, "min"
+        else:
+            self.divisor, self.unit = 3600.0, "h"
+
+    @classmethod
+    def of(cls, index: Iterable[float]) -> TimeScale:
+        values = np.asarray(list(index), dtype=float)
+        return cls(float(values.max()) if values.size else 0.0)
+
+    def __call__(self, times: Iterable[float]) -> np.ndarray:
+        return np.asarray(list(times), dtype=float) / self.divisor
+
+    @property
+    def label(self) -> str:
+        return f"time ({self.unit})"
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure independent of pyplot (safe with any backend, nothing global kept)."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def small_multiples(n: int) -> tuple[Figure, list[Axes], int]:
+    """A figure with one panel per item, four per row, sharing the time axis.
+
+    Returns:
+        The figure, its first ``n`` axes (unused ones hidden) and the number of columns.
+    """
+    ncols = max(1, min(4, n))
+    nrows = max(1, math.ceil(n / ncols))
+    fig = new_figure(3.3 * ncols + 1.2, 2.3 * nrows + 1.0)
+    axes = list(fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel())
+    for ax in axes[max(1, n) :]:
+        ax.set_visible(False)
+    return fig, axes[: max(1, n)], ncols
+
+
+def label_grid(axes: Sequence[Axes], ncols: int, xlabel: str, ylabel: str) -> None:
+    """Label the left column and every panel with no panel below it; add light grids."""
+    for ax in axes:
+        ax.grid(True, color="#E0E0E0", lw=0.6)
+        ax.margins(x=0)
+    for ax in axes[::ncols]:
+        ax.set_ylabel(ylabel)
+    for ax in axes[max(0, len(axes) - ncols) :]:
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_tick_params(labelbottom=True)
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """Render a figure to PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def state_runs(state: pd.Series) -> list[tuple[str, float, float]]:
+    """Contiguous runs of one state as ``(state, start, end)`` in seconds.
+
+    A sample's state lasts until the next sample; the last one for the median interval.
+    """
+    if state.empty:
+        return []
+    times = state.index.to_numpy(dtype=float)
+    gaps = np.diff(times)
+    ends = np.append(times[1:], times[-1] + (float(np.median(gaps)) if gaps.size else 0.0))
+    values = state.astype(str).to_numpy()
+    runs: list[tuple[str, float, float]] = []
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            runs.append((values[start], float(times[start]), float(ends[i - 1])))
+            start = i
+    return runs
+
+
+def add_state_bands(ax: Axes, state: pd.Series | None, scale: TimeScale) -> set[str]:
+    """Shade the periods the host spent in each non-high state; returns the states drawn."""
+    drawn: set[str] = set()
+    if state is None:
+        return drawn
+    for name, start, end in state_runs(state):
+        color = STATE_COLORS.get(name)
+        if color is not None:
+            ax.axvspan(start / scale.divisor, end / scale.divisor, color=color, lw=0, zorder=0)
+            drawn.add(name)
+    return drawn
+
+
+def state_legend_handles(states: Iterable[str]) -> list[Patch]:
+    """Legend entries for the state bands that appear, in order of severity."""
+    present = set(states)
+    return [
+        Patch(facecolor=color, edgecolor="none", label=f"state: {name}")
+        for name, color in STATE_COLORS.items()
+        if name in present
+    ]
+
+
+def mark_absent(ax: Axes, what: str) -> None:
+    """Say in an empty panel that the model did not record these counters."""
+    ax.text(
+        0.5,
+        0.5,
+        f"{what}: not recorded by this model",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="#595959",
+    )
+    ax.set_yticks([])
+
+
+def pages(items: Sequence[str], per_page: int) -> list[list[str]]:
+    """Split ``items`` into consecutive groups of at most ``per_page``."""
+    return [list(items[i : i + per_page]) for i in range(0, len(items), per_page)]

@@ -1,0 +1,497 @@
+"""esxtop batch-mode CSV: export results as esxtop would log them, and import real captures.
+
+``esxtop -b`` writes a PDH-CSV 4.0 file: a header row whose first cell is
+``"(PDH-CSV 4.0) (UTC)(0)"`` and whose other cells name counters as
+``\\\\host\\Object(instance)\\Counter``, then one row per sample with a ``MM/DD/YYYY HH:MM:SS``
+timestamp. Memory lives in the host object ``Memory`` and the per-group object
+``Group Memory(<gid>:<name>)`` (esxtop names and their vSphere counterparts: DOMAIN.md §7).
+
+Exporting lets tools made for esxtop output (perfmon, esxplot, Graphite feeders) read memsim
+runs. Importing turns a real capture into per-VM workload traces and a scenario: the importer
+tolerates the quirks of real files (trailing commas, unquoted glitchy cells, user-world groups
+named ``name.<pid>``, ``-1`` for unlimited, negative share levels).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from ruamel.yaml import YAML
+
+from memsim.results.store import atomic_write, atomic_write_text
+
+if TYPE_CHECKING:
+    from memsim.results.results import Results
+
+__all__ = [
+    "EsxtopCapture",
+    "HOST_COUNTERS",
+    "STATE_NUMBERS",
+    "VM_COUNTERS",
+    "esxtop_table",
+    "read_esxtop",
+    "write_esxtop",
+]
+
+PDH_HEADER = "(PDH-CSV 4.0) (UTC)(0)"
+TIME_FORMAT = "%m/%d/%Y %H:%M:%S"
+#: Timestamp of the first sample of an export; simulated time has no calendar date.
+EXPORT_START = datetime(2000, 1, 1)
+MIB = float(1 << 20)
+#: Folder of the trace CSVs an import writes, beside the scenario file.
+TRACE_DIR = "traces"
+
+#: ``Kernel State`` numbers as ESXi 6.x prints them (DOMAIN.md §1). memsim exports use this
+#: numbering for every profile, so a ``classic`` run's soft state is 2.
+STATE_NUMBERS = {"high": 0, "clear": 1, "soft": 2, "hard": 3, "low": 4}
+
+#: memsim host counter → esxtop ``Memory`` counter (DOMAIN.md §7; data/esxtop/README.md).
+HOST_COUNTERS = {
+    "free": "Free MBytes",
+    "managed": "Kernel Managed MBytes",
+    "minFree": "Kernel MinFree MBytes",
+    "shared": "PShare Shared MBytes",
+    "sharedcommon": "PShare Common MBytes",
+    "sharedSaved": "PShare Savings MBytes",
+    "swapped": "Swap Used MBytes",
+    "swaptarget": "Swap Target MBytes",
+    "swapinRate": "Swap MBytes Read/sec",
+    "swapoutRate": "Swap MBytes Write/sec",
+    "compressed": "Total Compressed MBytes",
+    "zipSaved": "Total Saved By Compression MBytes",
+    "vmmemctl": "Memctl Current MBytes",
+    "vmmemctltarget": "Memctl Target MBytes",
+}
+
+#: memsim per-VM counter → esxtop ``Group Memory`` counter. ``cacheSize`` is the host memory
+#: held by the VM's compression cache, which is what esxtop's per-VM "Compressed Memory" shows.
+VM_COUNTERS = {
+    "memory": "Memory Size MBytes",
+    "granted": "Memory Granted Size MBytes",
+    "consumed": "Memory Consumed Size MBytes",
+    "entitlement": "Target Size MBytes",
+    "touched": "Touched MBytes",
+    "vmmemctl": "Memctl MBytes",
+    "vmmemctltarget": "Memctl Target MBytes",
+    "vmmemctlmax": "Memctl Max MBytes",
+    "swapped": "Swapped MBytes",
+    "swaptarget": "Swap Target MBytes",
+    "swapinRate": "Swap Read MBytes/sec",
+    "swapoutRate": "Swap Written MBytes/sec",
+    "zero": "Zero MBytes",
+    "shared": "Shared MBytes",
+    "sharedSaved": "Shared Saved MBytes",
+    "overhead": "Overhead MBytes",
+    "cacheSize": "Compressed Memory MBytes",
+    "compressionRate": "Compression MBytes/sec",
+    "decompressionRate": "Decompression MBytes/sec",
+}
+
+#: Working-set estimates esxtop gives in % of the VM's memory size.
+VM_PERCENTS = {
+    "active": "% Active Estimate",
+    "activeSlow": "% Active Slow Estimate",
+    "activeFast": "% Active Fast Estimate",
+}
+
+#: Group Cpu counter for memory latency (% of time stalled on swap-in or decompression).
+LATENCY_COUNTER = "% Memory Latency"
+
+#: Symbolic ``Alloc Shares`` levels (model choice: ESXi prints every group here as -3, the
+#: default, so -3 is read as normal; unknown negative values also fall back to normal).
+SHARE_LEVELS = {-2: "low", -3: "normal", -4: "high"}
+
+_CELL = re.compile(
+    r"^\\\\(?P<host>[^\\]*)\\(?P<object>[^\\(]+)(?:\((?P<instance>.*)\))?\\(?P<counter>[^\\]+)$"
+)
+_USER_WORLD = re.compile(r"^.+\.\d+$")
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+def _group(host: str, gid: int, vm: str, obj: str = "Group Memory") -> str:
+    return f"\\\\{host}\\{obj}({gid}:{vm})\\"
+
+
+def _machine_config(results: Results) -> dict[str, dict[str, Any]]:
+    return {m["name"]: m for m in results.manifest.get("machines", [])}
+
+
+def esxtop_table(results: Results, host: str = "memsim") -> pd.DataFrame:
+    """Results as an esxtop batch table: one row per sample, esxtop header names as columns.
+
+    Args:
+        results: The run.
+        host: Host name used in the counter paths.
+
+    Returns:
+        A DataFrame whose first column is the PDH timestamp and whose values are floats (NaN
+        where a VM was not powered on or a counter was not recorded).
+    """
+    times = np.union1d(results.host.index.to_numpy(float), results.vms.index.to_numpy(float))
+    index = pd.Index(times, name="time")
+    columns: dict[str, Any] = {
+        PDH_HEADER: [
+            (EXPORT_START + timedelta(seconds=float(t))).strftime(TIME_FORMAT) for t in times
+        ]
+    }
+    memory = results.manifest.get("host_memory")
+    if memory is not None:
+        columns[f"\\\\{host}\\Memory\\Machine MBytes"] = np.full(len(times), memory / MIB)
+    if "state" in results.host:
+        numbers = results.host["state"].map(STATE_NUMBERS).astype(float)
+        columns[f"\\\\{host}\\Memory\\Kernel State"] = numbers.reindex(index).to_numpy()
+    for ours, theirs in HOST_COUNTERS.items():
+        if ours in results.host:
+            columns[f"\\\\{host}\\Memory\\{theirs}"] = results.host[ours].reindex(index).to_numpy()
+    configs = _machine_config(results)
+    for gid, name in enumerate(results.vm_names, start=1000):
+        frame = results.vm(name).reindex(index)
+        config = configs.get(name, {})
+        prefix = _group(host, gid, name)
+        static = {
+            "Alloc Min": _static(frame, "reservation", config.get("reservation", 0) / MIB),
+            "Alloc Max": _static(frame, "limit", _mib_or_unlimited(config.get("limit"))),
+            "Alloc Shares": config.get("shares"),
+        }
+        for counter, value in static.items():
+            if value is not None:
+                columns[prefix + counter] = np.where(
+                    frame.index.isin(results.vm(name).index), value, np.nan
+                )
+        for ours, theirs in VM_COUNTERS.items():
+            if ours in frame:
+                columns[prefix + theirs] = frame[ours].to_numpy()
+        size = frame["memory"] if "memory" in frame else config.get("memory", np.nan) / MIB
+        for ours, theirs in VM_PERCENTS.items():
+            if ours in frame:
+                columns[prefix + theirs] = (100.0 * frame[ours] / size).to_numpy()
+        if "latency" in frame:
+            columns[_group(host, gid, name, "Group Cpu") + LATENCY_COUNTER] = frame[
+                "latency"
+            ].to_numpy()
+    return pd.DataFrame(columns, index=index)
+
+
+def _static(frame: pd.DataFrame, key: str, default: float | None) -> float | None:
+    """A per-VM setting as esxtop shows it: latest recorded value, else the configured one."""
+    if key in frame and frame[key].notna().any():
+        value = float(frame[key].dropna().iloc[-1])
+        return -1.0 if key == "limit" and math.isnan(value) else value
+    return default
+
+
+def _mib_or_unlimited(limit: int | None) -> float:
+    return -1.0 if limit is None else limit / MIB
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{float(value):.2f}"
+
+
+def write_esxtop(results: Results, path: Path | str, host: str = "memsim") -> None:
+    """Write results as an esxtop batch CSV (every cell quoted, as esxtop does).
+
+    Limits: unlimited is written as -1, as esxtop does; ``Kernel State`` uses the ESXi 6.x
+    numbering (:data:`STATE_NUMBERS`); a VM that is powered off has empty cells.
+    """
+    table = esxtop_table(results, host)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        writer.writerow(table.columns)
+        for row in table.itertuples(index=False):
+            writer.writerow([_cell(v) for v in row])
+
+
+# ---------------------------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class EsxtopCapture:
+    """An esxtop batch capture read into memsim's counter names (DOMAIN.md §7).
+
+    Attributes:
+        host_name: The host name in the counter paths.
+        start: Timestamp of the first sample.
+        interval: Seconds between samples (5 s, esxtop's default, for a single sample).
+        host: Host counters indexed by ``time`` (s from the first sample); ``state`` from
+            ``Kernel State`` (ESXi 6.x numbering), ``machine`` from ``Machine MBytes``.
+        vms: Per-VM counters indexed by ``time`` with a ``vm`` column; ``active`` is
+            ``% Active Estimate`` × memory size; ``limit`` NaN when unlimited.
+        settings: Per VM: ``memory``, ``reservation``, ``limit`` (MiB, None = unlimited) and
+            ``shares`` (a number, or ``low``/``normal``/``high``), from the last sample.
+    """
+
+    host_name: str
+    start: datetime
+    interval: float
+    host: pd.DataFrame
+    vms: pd.DataFrame
+    settings: dict[str, dict[str, Any]]
+
+
+def _number(cell: str) -> float:
+    try:
+        return float(cell.strip().strip('"'))
+    except ValueError:
+        return math.nan
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows, every row padded or cut to the header's length."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = [row for row in csv.reader(fh) if row]
+    if not rows or not rows[0][0].startswith("(PDH-CSV"):
+        raise ValueError(f"{path}: not an esxtop batch file (no PDH-CSV header)")
+    header = rows[0]
+    width = len(header)
+    return header, [(row + [""] * width)[:width] for row in rows[1:]]
+
+
+def _parse_header(header: list[str]) -> tuple[str, dict[tuple[str, str | None, str], int]]:
+    """Host name, and ``(object, instance, counter)`` → column number; odd cells skipped."""
+    host = ""
+    found: dict[tuple[str, str | None, str], int] = {}
+    for i, cell in enumerate(header[1:], start=1):
+        match = _CELL.match(cell)
+        if match:
+            host = host or match["host"]
+            found[(match["object"], match["instance"], match["counter"])] = i
+    return host, found
+
+
+def _vm_groups(columns: dict[tuple[str, str | None, str], int]) -> dict[str, str]:
+    """Group instance (``gid:name``) → VM name, leaving out user worlds (``name.<pid>``)."""
+    groups: dict[str, str] = {}
+    for obj, instance, _ in columns:
+        if obj == "Group Memory" and instance and ":" in instance:
+            name = instance.split(":", 1)[1]
+            if not _USER_WORLD.match(name):
+                groups[instance] = name
+    return groups
+
+
+def read_esxtop(path: Path | str) -> EsxtopCapture:
+    """Read an esxtop batch CSV tolerantly.
+
+    Args:
+        path: The capture (``esxtop -b`` output or a memsim export).
+
+    Returns:
+        The capture with memsim counter names. Columns absent from the file are absent from
+        the frames; unparsable cells are NaN.
+
+    Raises:
+        ValueError: The file has no PDH-CSV header or no samples.
+    """
+    path = Path(path)
+    header, rows = _read_rows(path)
+    if not rows:
+        raise ValueError(f"{path}: no samples")
+    stamps = [datetime.strptime(row[0].strip(), TIME_FORMAT) for row in rows]
+    times = pd.Index([(s - stamps[0]).total_seconds() for s in stamps], name="time")
+    host_name, columns = _parse_header(header)
+    values = np.array([[_number(c) for c in row] for row in rows], dtype=float)
+
+    def column(obj: str, instance: str | None, counter: str) -> np.ndarray | None:
+        i = columns.get((obj, instance, counter))
+        return None if i is None else values[:, i]
+
+    host = pd.DataFrame(index=times)
+    for ours, theirs in {"machine": "Machine MBytes", **HOST_COUNTERS}.items():
+        if (data := column("Memory", None, theirs)) is not None:
+            host[ours] = data
+    if (state := column("Memory", None, "Kernel State")) is not None:
+        names = {number: name for name, number in STATE_NUMBERS.items()}
+        host.insert(0, "state", [names.get(int(s)) if s == s else None for s in state])
+    frames, settings = [], {}
+    for instance, name in _vm_groups(columns).items():
+        frame = pd.DataFrame(index=times)
+        for ours, theirs in VM_COUNTERS.items():
+            if (data := column("Group Memory", instance, theirs)) is not None:
+                frame[ours] = data
+        for ours, theirs in VM_PERCENTS.items():
+            data = column("Group Memory", instance, theirs)
+            if data is not None and "memory" in frame:
+                frame[ours] = data / 100.0 * frame["memory"]
+        alloc = {
+            k: column("Group Memory", instance, f"Alloc {k}") for k in ("Min", "Max", "Shares")
+        }
+        if alloc["Min"] is not None:
+            frame["reservation"] = alloc["Min"]
+        if alloc["Max"] is not None:
+            frame["limit"] = np.where(alloc["Max"] < 0, np.nan, alloc["Max"])
+        if (latency := column("Group Cpu", instance, LATENCY_COUNTER)) is not None:
+            frame["latency"] = latency
+        frame.insert(0, "vm", name)
+        frames.append(frame)
+        settings[name] = _settings(frame, alloc["Shares"])
+    vms = pd.concat(frames) if frames else pd.DataFrame(index=times[:0], columns=["vm"])
+    gaps = np.diff(times.to_numpy(float))
+    return EsxtopCapture(
+        host_name=host_name,
+        start=stamps[0],
+        interval=float(np.median(gaps)) if gaps.size else 5.0,
+        host=host,
+        vms=vms,
+        settings=settings,
+    )
+
+
+def _settings(frame: pd.DataFrame, shares: np.ndarray | None) -> dict[str, Any]:
+    last = frame.iloc[-1]
+    level: int | str | None = None
+    if shares is not None and shares[-1] == shares[-1]:
+        number = int(shares[-1])
+        level = number if number > 0 else SHARE_LEVELS.get(number, "normal")
+    limit = last.get("limit")
+    return {
+        "memory": float(last["memory"]) if "memory" in last else None,
+        "reservation": float(last["reservation"]) if "reservation" in last else None,
+        "limit": None if limit is None or math.isnan(limit) else float(limit),
+        "shares": level,
+    }
+
+
+# ------------------------------------------------------------------------ capture → scenario
+
+
+def workload_trace(capture: EsxtopCapture, vm: str) -> pd.DataFrame:
+    """A VM's workload trace: columns ``time`` (s), ``active`` and ``footprint`` (MiB).
+
+    ``active`` is esxtop's active estimate (``% Active Estimate`` × memory size), else the
+    touched memory. ``footprint`` approximates the memory the guest uses: granted plus swapped
+    (what the guest holds, whether or not the host keeps it in RAM), else consumed; capped at
+    the memory size. ``active`` is capped at ``footprint``.
+    """
+    frame = capture.vms[capture.vms["vm"] == vm]
+    if frame.empty:
+        raise KeyError(f"no VM named {vm!r} in the capture")
+    footprint = _first(frame, "granted", "consumed")
+    if footprint is None:
+        raise ValueError(f"VM {vm!r} has neither granted nor consumed memory in the capture")
+    if "swapped" in frame and "granted" in frame:
+        footprint = footprint + frame["swapped"].fillna(0.0)
+    if "memory" in frame:
+        footprint = footprint.clip(upper=frame["memory"])
+    active = _first(frame, "active", "touched")
+    active = footprint if active is None else active.clip(upper=footprint)
+    return pd.DataFrame(
+        {
+            "time": frame.index.to_numpy(float),
+            "active": active.to_numpy(),
+            "footprint": footprint.to_numpy(),
+        }
+    )
+
+
+def _first(frame: pd.DataFrame, *names: str) -> pd.Series | None:
+    return next((frame[n] for n in names if n in frame and frame[n].notna().any()), None)
+
+
+def scenario_vm_names(capture: EsxtopCapture) -> dict[str, str]:
+    """Capture VM name → scenario VM name, for VMs with a memory size.
+
+    Scenario names allow letters, digits, ``-`` and ``_``; other characters become ``-`` and
+    clashes get a numeric suffix.
+    """
+    names: dict[str, str] = {}
+    for vm, setting in capture.settings.items():
+        if setting["memory"] is None or not setting["memory"] > 0:
+            continue
+        base = re.sub(r"[^A-Za-z0-9_-]+", "-", vm).strip("-_") or "vm"
+        candidate, n = base, 2
+        while candidate in names.values():
+            candidate, n = f"{base}-{n}", n + 1
+        names[vm] = candidate
+    return names
+
+
+def _mib(value: float) -> str:
+    return f"{round(value)}MiB"
+
+
+def scenario_dict(capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR) -> dict[str, Any]:
+    """A plain scenario dict (DESIGN.md §4.1) for the host and VMs of a capture.
+
+    Args:
+        capture: The capture.
+        name: Scenario name.
+        trace_dir: Folder of the VM traces, relative to the scenario file; VM ``x`` replays
+            ``<trace_dir>/x.csv`` (see :func:`workload_trace`).
+
+    Returns:
+        Host memory from ``Machine MBytes`` and VMkernel as machine − managed memory; profile
+        ``esxi6`` (the 6.x state numbering the importer assumes); per VM its memory size rounded
+        to whole MiB, reservation, limit and shares where not the defaults, and a trace workload.
+    """
+    last = capture.host.iloc[-1]
+    host: dict[str, Any] = {"profile": "esxi6"}
+    if pd.notna(last.get("machine")):
+        host["memory"] = _mib(last["machine"])
+        if pd.notna(last.get("managed")):
+            host["vmkernel"] = _mib(last["machine"] - last["managed"])
+    vms = []
+    for vm, vm_name in scenario_vm_names(capture).items():
+        setting = capture.settings[vm]
+        entry: dict[str, Any] = {"name": vm_name, "memory": _mib(setting["memory"])}
+        if setting["reservation"]:
+            entry["reservation"] = _mib(setting["reservation"])
+        if setting["limit"] is not None:
+            entry["limit"] = _mib(setting["limit"])
+        if setting["shares"] not in (None, "normal"):
+            entry["shares"] = setting["shares"]
+        entry["workload"] = {"trace": f"{trace_dir}/{vm_name}.csv"}
+        vms.append(entry)
+    samples = len(capture.host)
+    source = capture.host_name or "a host"
+    return {
+        "name": name,
+        "description": (
+            f"Imported from an esxtop capture of {source} taken {capture.start:%Y-%m-%d %H:%M:%S}"
+            f" UTC ({samples} samples every {capture.interval:g} s)."
+        ),
+        "duration": f"{samples * capture.interval:g}s",
+        "record_every": f"{capture.interval:g}s",
+        "host": host,
+        "vms": vms,
+    }
+
+
+def import_scenario(capture_path: Path | str, scenario_path: Path | str) -> Path:
+    """Turn an esxtop capture into a scenario YAML with one trace CSV per VM next to it.
+
+    Traces go to ``traces/<vm>.csv`` beside the scenario file; VMs without a memory size are
+    skipped. Files are written atomically.
+
+    Returns:
+        The scenario path.
+    """
+    capture = read_esxtop(capture_path)
+    scenario_path = Path(scenario_path)
+    for vm, vm_name in scenario_vm_names(capture).items():
+        trace = workload_trace(capture, vm)
+        target = scenario_path.parent / TRACE_DIR / f"{vm_name}.csv"
+        atomic_write(target, lambda p, t=trace: t.to_csv(p, index=False))
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(capture_path).stem).strip("-_") or "esxtop"
+    buffer = io.StringIO()
+    buffer.write(f"# memsim scenario imported from {Path(capture_path).name}\n")
+    yaml = YAML()
+    yaml.default_flow_style = False
+    yaml.dump(scenario_dict(capture, stem), buffer)
+    atomic_write_text(scenario_path, buffer.getvalue())
+    return scenario_path

@@ -1,0 +1,211 @@
+"""The outcome of one run: counters over time as pandas DataFrames, plus a manifest.
+
+``Results.vms`` has one row per VM per recording interval (index ``time`` in seconds, column
+``vm``); ``Results.host`` one row per interval; ``Results.events`` one row per event. Counter
+names are the vSphere ``mem.*`` names without the prefix (DOMAIN.md §7, DESIGN.md §4.2): sizes in
+MiB, rates in MiB/s, ``latency`` in %, ``throughput`` relative (0–1). A column is present only if
+the model computes it; nothing here invents missing counters.
+
+The manifest is the run's identity card: the resolved scenario, the expanded machine list, seed,
+versions, wall time. Reports and exports read the scenario from the manifest only, so results
+loaded back from disk render exactly like fresh ones.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pandas as pd
+
+from memsim.results import store
+from memsim.results.summary import host_summary, vm_summary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["EVENT_COLUMNS", "PlotAccessor", "Results", "Summary"]
+
+EVENT_COLUMNS = ("time", "kind", "vm", "detail")
+
+
+class Summary(NamedTuple):
+    """Summary tables of a run: ``vms`` indexed by VM name, ``host`` with one row."""
+
+    vms: pd.DataFrame
+    host: pd.DataFrame
+
+
+def _time_indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put ``time`` (seconds, float) in the index so that ``frame.plot()`` plots over time."""
+    if frame.index.name != "time" and "time" in frame.columns:
+        frame = frame.set_index("time")
+    frame.index = frame.index.astype(float)
+    frame.index.name = "time"
+    return frame
+
+
+def _events_frame(events: pd.DataFrame) -> pd.DataFrame:
+    events = events.reset_index() if events.index.name == "time" else events.copy()
+    for column in EVENT_COLUMNS:
+        if column not in events.columns:
+            events[column] = pd.Series(pd.NA, index=events.index, dtype="string")
+    return events[[*EVENT_COLUMNS, *(c for c in events.columns if c not in EVENT_COLUMNS)]]
+
+
+def _machine_record(vm: Any) -> dict[str, Any]:
+    return {
+        "name": vm.name,
+        "memory": int(vm.memory),
+        "reservation": int(vm.reservation),
+        "limit": None if vm.limit is None else int(vm.limit),
+        "shares": int(vm.shares),
+        "vcpus": int(vm.vcpus),
+    }
+
+
+def scenario_manifest(scenario: Any) -> dict[str, Any]:
+    """Manifest entries describing a scenario: its resolved form and its expanded machines."""
+    resolved = scenario.model_dump(mode="json")
+    return {
+        "name": scenario.name,
+        "seed": resolved.get("seed"),
+        "scenario": resolved,
+        "machines": [_machine_record(vm) for vm in scenario.machines()],
+        "host_memory": int(scenario.host.memory),
+    }
+
+
+class Results:
+    """Counters of one simulated run (DESIGN.md §4.2) and what is needed to reproduce it.
+
+    Args:
+        scenario: The :class:`memsim.scenario.Scenario` that was run, or ``None`` for results
+            loaded from disk (the resolved scenario is then in ``manifest["scenario"]``).
+        vms: Per-VM counters; ``time`` as index or column, a ``vm`` column.
+        host: Host counters; ``time`` as index or column.
+        events: Columns ``time, kind, vm, detail``.
+        manifest: Run metadata (seed, wall time, ...). Missing scenario and environment entries
+            are filled in from ``scenario`` and the running interpreter.
+
+    Attributes:
+        scenario: As given.
+        vms: Per-VM counters indexed by ``time``.
+        host: Host counters indexed by ``time``.
+        events: Event log.
+        manifest: Complete manifest (JSON-serialisable dict).
+    """
+
+    def __init__(
+        self,
+        scenario: Any,
+        vms: pd.DataFrame,
+        host: pd.DataFrame,
+        events: pd.DataFrame,
+        manifest: dict[str, Any],
+    ) -> None:
+        self.scenario = scenario
+        self.vms = _time_indexed(vms)
+        self.host = _time_indexed(host)
+        self.events = _events_frame(events)
+        base: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds")}
+        base.update(store.environment())
+        if scenario is not None:
+            base.update(scenario_manifest(scenario))
+        self.manifest: dict[str, Any] = {**base, **manifest}
+
+    @property
+    def name(self) -> str:
+        """Scenario name (names the output folder)."""
+        return str(self.manifest.get("name", "run"))
+
+    @property
+    def vm_names(self) -> list[str]:
+        """VM names in order of first appearance."""
+        return list(pd.unique(self.vms["vm"])) if "vm" in self.vms else []
+
+    def vm(self, name: str) -> pd.DataFrame:
+        """Counters of one VM, indexed by time."""
+        return self.vms[self.vms["vm"] == name].drop(columns="vm")
+
+    def summary(self) -> Summary:
+        """Per-VM and per-host summary tables (see :mod:`memsim.results.summary`)."""
+        end = self.manifest.get("scenario", {}).get("duration")
+        end = None if end is None else float(end)
+        return Summary(vm_summary(self.vms, end), host_summary(self.host, self.name, end))
+
+    def save(
+        self,
+        directory: Path | str,
+        fmt: str = "parquet",
+        report: bool = True,
+        force: bool = False,
+    ) -> Path:
+        """Write the run folder of DESIGN.md §4.2, atomically.
+
+        Args:
+            directory: Output folder; created if needed.
+            fmt: ``"parquet"``, or ``"csv"`` to add ``vms.csv`` and ``host.csv`` copies.
+            report: Also write ``report.html`` and ``figures/*.png``.
+            force: Write into a folder that already holds files (same-named files replaced).
+
+        Returns:
+            The output folder.
+
+        Raises:
+            OutputExistsError: ``directory`` is not empty and ``force`` is false.
+        """
+        return store.save_results(self, directory, fmt=fmt, report=report, force=force)
+
+    @property
+    def plot(self) -> PlotAccessor:
+        """Figures of this run: ``results.plot.host_memory()`` and friends."""
+        return PlotAccessor(self)
+
+    def __repr__(self) -> str:
+        span = self.host.index.max() if len(self.host) else 0.0
+        return (
+            f"<Results {self.name!r}: {len(self.vm_names)} VMs, "
+            f"{len(self.host)} samples over {span:g} s, {len(self.events)} events>"
+        )
+
+
+class PlotAccessor:
+    """Matplotlib figures of one run; each method returns a new ``Figure`` (no pyplot state).
+
+    The figures are those of the HTML report (:mod:`memsim.report.plots`).
+    """
+
+    def __init__(self, results: Results) -> None:
+        self._results = results
+
+    def host_memory(self) -> Figure:
+        """Host memory by use, stacked, with free-memory states and thresholds."""
+        from memsim.report import plots
+
+        return plots.host_memory(self._results)
+
+    def vms(self, names: list[str] | None = None) -> Figure:
+        """Per-VM small multiples of the memory counters (all VMs, or ``names``)."""
+        from memsim.report import plots
+
+        return plots.vm_grid(self._results, names)
+
+    def reclamation(self) -> Figure:
+        """Balloon, swap, compression and copy-on-write activity over time."""
+        from memsim.report import plots
+
+        return plots.reclamation(self._results)
+
+    def sharing(self) -> Figure:
+        """Transparent page sharing: shared, common frames, savings, zero pages."""
+        from memsim.report import plots
+
+        return plots.sharing(self._results)
+
+    def performance(self) -> Figure:
+        """Memory latency and relative throughput per VM."""
+        from memsim.report import plots
+
+        return plots.performance(self._results)

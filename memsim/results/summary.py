@@ -1,0 +1,136 @@
+"""Summary tables: what happened to each VM and to the host over a run.
+
+Counters are those of DOMAIN.md §7 in the units of DESIGN.md §4.2. Each sample stands for the
+interval up to the next sample (the last one for the median interval), so times are in seconds
+and means are time-weighted. A summary column appears only when the counters it needs were
+recorded: a model that does not compute swapping gets no ``swapped_time`` column rather than a
+fabricated zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["STATES", "host_summary", "sample_weights", "vm_summary"]
+
+#: Free-memory states from most to least free memory (DOMAIN.md §1).
+STATES = ("high", "clear", "soft", "hard", "low")
+
+
+def sample_weights(times: pd.Index | np.ndarray, end: float | None = None) -> pd.Series:
+    """Seconds each distinct sample time stands for.
+
+    Args:
+        times: Sample times in seconds (repeats allowed, as in the per-VM table).
+        end: End of the run in seconds, if known.
+
+    Returns:
+        Weight per distinct time: the gap to the next sample; for the last one the time left
+        until ``end``, or without ``end`` the median gap (0 when there is a single sample).
+    """
+    unique = np.unique(np.asarray(times, dtype=float))
+    gaps = np.diff(unique)
+    if end is not None and unique.size:
+        last = max(0.0, end - float(unique[-1]))
+    else:
+        last = float(np.median(gaps)) if gaps.size else 0.0
+    return pd.Series(np.append(gaps, last), index=unique)
+
+
+def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    valid = values.notna()
+    total = float(weights[valid].sum())
+    return float((values[valid] * weights[valid]).sum() / total) if total else float("nan")
+
+
+def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
+    """Per-VM summary of a run.
+
+    Args:
+        vms: Per-VM counters indexed by ``time`` with a ``vm`` column.
+        end: End of the run in seconds (see :func:`sample_weights`).
+
+    Returns:
+        One row per VM (index ``vm``), with those of these columns whose counters exist:
+        ``consumed_peak``/``consumed_mean`` (MiB), ``ballooned_time`` and ``swapped_time``
+        (seconds with a non-zero balloon or swapped size), ``swapped_in`` (MiB read back from
+        swap, the integral of ``swapinRate``), ``latency_mean``/``latency_max`` (%),
+        ``throughput_mean`` (0–1).
+    """
+    if vms.empty or "vm" not in vms:
+        return pd.DataFrame(index=pd.Index([], name="vm"))
+    frame = vms.copy()
+    frame["_w"] = sample_weights(frame.index, end).reindex(frame.index).to_numpy()
+    rows = {}
+    for name, group in frame.groupby("vm", sort=False):
+        w = group["_w"]
+        row: dict[str, float] = {}
+        if "consumed" in group:
+            row["consumed_peak"] = float(group["consumed"].max())
+            row["consumed_mean"] = _weighted_mean(group["consumed"], w)
+        for counter, key in (("vmmemctl", "ballooned_time"), ("swapped", "swapped_time")):
+            if counter in group:
+                row[key] = float(w[group[counter] > 0].sum())
+        if "swapinRate" in group:
+            row["swapped_in"] = float((group["swapinRate"].fillna(0.0) * w).sum())
+        if "latency" in group:
+            row["latency_mean"] = _weighted_mean(group["latency"], w)
+            row["latency_max"] = float(group["latency"].max())
+        if "throughput" in group:
+            row["throughput_mean"] = _weighted_mean(group["throughput"], w)
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "vm"
+    return table
+
+
+def sharing_savings(host: pd.DataFrame) -> pd.Series | None:
+    """Host memory saved by page sharing, MiB: ``sharedSaved``, or ``shared − sharedcommon``.
+
+    DOMAIN.md §7: sharedcommon is the machine memory backing shared pages, so the saving is
+    shared − sharedcommon. ``None`` when neither form was recorded.
+    """
+    if "sharedSaved" in host:
+        return host["sharedSaved"]
+    if {"shared", "sharedcommon"} <= set(host.columns):
+        return host["shared"] - host["sharedcommon"]
+    return None
+
+
+def host_summary(host: pd.DataFrame, name: str = "host", end: float | None = None) -> pd.DataFrame:
+    """Host summary of a run, one row indexed by ``name``.
+
+    Args:
+        host: Host counters indexed by ``time``.
+        name: Row label (the run or scenario name).
+        end: End of the run in seconds (see :func:`sample_weights`).
+
+    Returns:
+        Columns, where the counters exist: ``time_<state>`` (seconds in each free-memory state
+        of DOMAIN.md §1; ``clear`` only when the profile has it or it occurred),
+        ``sharing_saved_peak``/``sharing_saved_mean`` (MiB saved by TPS), and the peak memory
+        reclaimed by each technique: ``ballooned_peak`` (vmmemctl), ``compressed_peak``,
+        ``zip_saved_peak``, ``swapped_peak`` (MiB).
+    """
+    row: dict[str, float] = {}
+    w = sample_weights(host.index, end).reindex(host.index).to_numpy()
+    if "state" in host:
+        states = host["state"].astype(str).to_numpy()
+        has_clear = "threshold_clear" in host or "clear" in states
+        for state in STATES:
+            if state != "clear" or has_clear:
+                row[f"time_{state}"] = float(w[states == state].sum())
+    savings = sharing_savings(host)
+    if savings is not None:
+        row["sharing_saved_peak"] = float(savings.max())
+        row["sharing_saved_mean"] = _weighted_mean(savings, pd.Series(w, index=savings.index))
+    for counter, key in (
+        ("vmmemctl", "ballooned_peak"),
+        ("compressed", "compressed_peak"),
+        ("zipSaved", "zip_saved_peak"),
+        ("swapped", "swapped_peak"),
+    ):
+        if counter in host:
+            row[key] = float(host[counter].max())
+    return pd.DataFrame([row], index=pd.Index([name], name="run"))

@@ -1,0 +1,178 @@
+"""Registry of advanced settings: ESXi's own ``Mem.*`` options and memsim's model choices.
+
+A scenario sets them under ``host.advanced`` by their real names (``Mem.IdleTax: 0``) and events
+change them at run time (``set: {host.advanced.Mem.IdleTax: 75}``). Defaults depend on the
+host's profile (DOMAIN.md §1), because ESX releases changed some of them. ``Memsim.*`` settings
+are where the sources are silent and memsim picks an adjustable behaviour ("model choice" in
+DOMAIN.md). This module is pure data plus a lookup; it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["PROFILES", "SETTINGS", "Profile", "Setting", "check_setting", "defaults"]
+
+Profile = Literal["classic", "esx41", "esxi5", "esxi6"]
+PROFILES: tuple[Profile, ...] = ("classic", "esx41", "esxi5", "esxi6")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One advanced setting.
+
+    Attributes:
+        description: What it controls, with its unit.
+        minimum: Smallest allowed value.
+        maximum: Largest allowed value.
+        default: Value unless a profile overrides it.
+        integer: Whether only whole numbers are allowed (ESXi options are integers).
+        per_profile: Defaults that differ by profile.
+    """
+
+    description: str
+    minimum: float
+    maximum: float
+    default: float
+    integer: bool = True
+    per_profile: dict[Profile, float] = field(default_factory=dict)
+
+    def default_for(self, profile: Profile) -> float:
+        """The default value under ``profile``."""
+        return self.per_profile.get(profile, self.default)
+
+
+SETTINGS: dict[str, Setting] = {
+    "Mem.IdleTax": Setting(
+        "idle memory tax rate τ in %; idle memory costs 1/(1 − τ) times active memory "
+        "(DOMAIN.md §6)",
+        0, 99, 75,
+    ),
+    "Mem.SamplePeriod": Setting(
+        "seconds between active-memory samples of each VM (DOMAIN.md §6)",
+        1, 3600, 60, per_profile={"classic": 30},
+    ),
+    "Mem.BalancePeriod": Setting(
+        "seconds between recomputations of entitlements and reclamation targets (DOMAIN.md §1)",
+        1, 3600, 15,
+    ),
+    "Mem.ShareScanTime": Setting(
+        "minutes for the page-sharing scanner to visit all of a VM's memory (DOMAIN.md §2)",
+        1, 6000, 60,
+    ),
+    "Mem.ShareScanGHz": Setting(
+        "page-sharing scan rate in MiB/s per GHz of host CPU, system-wide; 0 disables "
+        "(DOMAIN.md §2)",
+        0, 1000, 4,
+    ),
+    "Mem.ShareForceSalting": Setting(
+        "0: all VMs share; 1: VMs share when their sched.mem.pshare.salt matches (unset = 0); "
+        "2: salt defaults to the VM's own id, so sharing is within a VM (DOMAIN.md §2)",
+        0, 2, 0, per_profile={"esxi6": 2},
+    ),
+    "Mem.CtlMaxPercent": Setting(
+        "largest balloon as % of a VM's configured memory (DOMAIN.md §3)",
+        0, 100, 65,
+    ),
+    "Mem.MemZipEnable": Setting(
+        "1 enables memory compression before swapping (ESX 4.1+, DOMAIN.md §4)",
+        0, 1, 1, per_profile={"classic": 0},
+    ),
+    "Mem.MemZipMaxPct": Setting(
+        "largest compression cache as % of a VM's configured memory (DOMAIN.md §4)",
+        0, 100, 10,
+    ),
+    "Mem.MinFreePct": Setting(
+        "free-memory threshold of the high state in % of host memory (esx41, DOMAIN.md §1)",
+        0, 50, 6,
+    ),
+    "Mem.MemMinFreePct": Setting(
+        "forces minFree to this % of managed memory; 0 uses the sliding scale (ESXi 5+, "
+        "DOMAIN.md §1)",
+        0, 50, 0,
+    ),
+    "Mem.AllocGuestLargePage": Setting(
+        "1 backs guest memory with 2 MiB pages when possible (DOMAIN.md §2)",
+        0, 1, 1, per_profile={"classic": 0},
+    ),
+    "Memsim.HashBits": Setting(
+        "bits of the page-content hash; fewer bits cause false matches that the full "
+        "compare rejects (model choice)",
+        1, 64, 64,
+    ),
+    "Memsim.StateHysteresis": Setting(
+        "extra margin in % of a threshold before the host climbs to a higher free-memory "
+        "state (model choice, DOMAIN.md §1)",
+        0, 100, 0,
+    ),
+    "Memsim.BalloonMargin": Setting(
+        "ballooning starts this % above the soft threshold, since it takes time "
+        "(model choice, DOMAIN.md §1)",
+        0, 100, 25,
+    ),
+    "Memsim.BalloonInHard": Setting(
+        "1 keeps ballooning in the hard and low states (sources disagree, DOMAIN.md §1)",
+        0, 1, 1, per_profile={"esxi6": 0},
+    ),
+    "Memsim.SampleSize": Setting(
+        "guest pages watched per VM each sample period (DOMAIN.md §6)",
+        1, 10000, 100,
+    ),
+    "Memsim.ActiveFastGain": Setting(
+        "gain of the fast moving average of active memory (model choice, DOMAIN.md §6)",
+        0.01, 1, 0.6, integer=False,
+    ),
+    "Memsim.ActiveSlowGain": Setting(
+        "gain of the slow moving average of active memory (model choice, DOMAIN.md §6)",
+        0.001, 1, 0.15, integer=False,
+    ),
+    "Memsim.DecompressLatency": Setting(
+        "µs to decompress one page on access (DOMAIN.md §8)",
+        0, 1e6, 20, integer=False,
+    ),
+    "Memsim.GuestSwapLatency": Setting(
+        "µs for the guest to page one page back in from its own swap (DOMAIN.md §8)",
+        0, 1e6, 8000, integer=False,
+    ),
+    "Memsim.TouchRate": Setting(
+        "MiB/s a guest can touch (zero at boot, or fill as its footprint grows)",
+        1, 1e6, 256, integer=False,
+    ),
+    "Memsim.TouchPeriod": Setting(
+        "seconds in which the guest touches each working-set page about once",
+        1, 3600, 30, integer=False,
+    ),
+}  # fmt: skip
+
+
+def defaults(profile: Profile) -> dict[str, float]:
+    """Every advanced setting at its default for ``profile``."""
+    return {name: float(s.default_for(profile)) for name, s in SETTINGS.items()}
+
+
+def check_setting(name: str, value: float) -> str | None:
+    """Check a setting's name and value.
+
+    Args:
+        name: The setting's name, e.g. ``"Mem.IdleTax"``.
+        value: The value to give it.
+
+    Returns:
+        None when the setting exists and the value is allowed, else a message that says why
+        not and what is allowed.
+    """
+    setting = SETTINGS.get(name)
+    if setting is None:
+        close = difflib.get_close_matches(name, list(SETTINGS), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(SETTINGS)}"
+        return f"unknown advanced setting '{name}'; {hint}"
+    if setting.integer and value != int(value):
+        return f"{name} takes a whole number, got {value:g}"
+    if not setting.minimum <= value <= setting.maximum:
+        return (
+            f"{name} must lie between {setting.minimum:g} and {setting.maximum:g}, "
+            f"got {value:g} ({setting.description})"
+        )
+    return None

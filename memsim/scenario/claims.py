@@ -1,0 +1,320 @@
+"""Claims of a scenario's ``expect:`` block: what the results should show (DESIGN.md §4.1).
+
+::
+
+    expect:
+      - at: 29min                       # or: at: end, or: during: [0s, 60min]
+        vm: win-idle
+        consumed: {approx: 179MiB, tol: 3%}
+      - during: [0s, end]
+        host: {state: {not: low}}
+
+A claim picks a time (the last record at or before ``at``) or a window, a VM or the host, and
+one condition per counter: ``{approx: X, tol: T}`` (T a fraction, default 5 %, or a size),
+``{min: X}``, ``{max: X}``, ``{not: V}``, ``{equals: V}``, or a bare value meaning equals.
+Sizes compare in MiB; ``5%`` is 5 (the unit of ``latency``). Claims are checked by
+:mod:`memsim.results.expect`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema
+from pydantic import field_validator, model_serializer, model_validator
+from pydantic.json_schema import JsonSchemaValue
+
+from memsim.scenario.errors import issues
+from memsim.scenario.types import (
+    DURATION_SCHEMA,
+    Frozen,
+    context_of,
+    expand_name,
+    within_duration,
+)
+from memsim.units import MIB, format_duration, parse_duration, parse_size
+
+__all__ = ["HOST_COUNTERS", "STATES", "VM_COUNTERS", "Claim", "Condition", "Tolerance"]
+
+VM_COUNTERS = (
+    "consumed", "granted", "active", "shared", "zero", "vmmemctl", "vmmemctltarget", "swapped",
+    "swaptarget", "swapinRate", "swapoutRate", "compressed", "zipSaved", "compressionRate",
+    "decompressionRate", "overhead", "entitlement", "latency", "throughput",
+)  # fmt: skip
+"""Per-VM counters (DESIGN.md §4.2)."""
+HOST_COUNTERS = (
+    "state", "free", "minFree", "managed", "consumed", "shared", "sharedcommon", "vmmemctl",
+    "swapped", "compressed", "zipSaved",
+)  # fmt: skip
+"""Host counters (DESIGN.md §4.2)."""
+STATES = ("high", "clear", "soft", "hard", "low")
+"""Free-memory states of the host (DOMAIN.md §1)."""
+_KEYWORDS = ("at", "during", "vm", "host")
+
+
+def _measure(value: object) -> float | str:
+    """A value to compare with: sizes and rates in MiB, ``5%`` as 5, words as they are."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, a size or a word, got {value!r}")
+    if not isinstance(value, str):
+        return float(value)
+    text = value.strip()
+    if text.endswith("%"):
+        return float(text[:-1])
+    try:
+        return parse_size(text.removesuffix("/s")) / MIB
+    except ValueError:
+        return text
+
+
+_MEASURE_SCHEMA: JsonSchemaValue = {"type": ["number", "string"]}
+Measure = Annotated[float | str, BeforeValidator(_measure), WithJsonSchema(_MEASURE_SCHEMA)]
+Number = Annotated[float, WithJsonSchema(_MEASURE_SCHEMA)]
+_END = "end"
+
+
+def _time_or_end(value: object) -> object:
+    return value if value == _END else parse_duration(value)
+
+
+def _dump_time(value: float | str) -> str:
+    return value if isinstance(value, str) else format_duration(value)
+
+
+Time = Annotated[
+    float | Literal["end"],
+    BeforeValidator(_time_or_end),
+    PlainSerializer(_dump_time, when_used="json"),
+    WithJsonSchema({"anyOf": [{"const": "end"}, *DURATION_SCHEMA["anyOf"]]}),
+]
+"""A time in seconds, or ``end``: the last record of the run."""
+
+
+class Tolerance(Frozen):
+    """How far ``approx`` may miss: a fraction of the expected value (``3%``) or a size.
+
+    Attributes:
+        relative: Fraction of the expected value.
+        absolute: Absolute difference in the counter's unit (MiB for sizes).
+    """
+
+    relative: float | None = None
+    absolute: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return value
+        if isinstance(value, str) and value.strip().endswith("%"):
+            return {"relative": float(value.strip()[:-1]) / 100}
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1:
+            return {"relative": float(value)}
+        if isinstance(value, str):
+            return {"absolute": parse_size(value) / MIB}
+        raise ValueError(f"tol: write a fraction like '3%' or a size like '10MiB', got {value!r}")
+
+    @model_serializer(mode="plain", when_used="json")
+    def _dump(self) -> str | float:
+        return f"{self.absolute}MiB" if self.absolute is not None else self.relative or 0.0
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> JsonSchemaValue:
+        return {"type": ["number", "string"], "description": "3% (of the value) or 10MiB"}
+
+    def allows(self, expected: float) -> float:
+        """The largest difference allowed from ``expected``."""
+        if self.absolute is not None:
+            return self.absolute
+        return abs(expected) * (self.relative or 0.0)
+
+    def __str__(self) -> str:
+        return f"{self.absolute:g}MiB" if self.absolute is not None else f"{self.relative:.0%}"
+
+
+class Condition(Frozen):
+    """What a counter must satisfy; several keys must all hold.
+
+    Attributes:
+        approx: Expected value, within ``tol``.
+        tol: Tolerance of ``approx`` (default 5 %).
+        min: Lowest allowed value.
+        max: Highest allowed value.
+        not_: A value the counter must never take (``not:`` in YAML).
+        equals: The value the counter must take.
+    """
+
+    approx: Number | None = None
+    tol: Tolerance | None = None
+    min: Number | None = None
+    max: Number | None = None
+    not_: Measure | None = Field(None, alias="not")
+    equals: Measure | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_value(cls, value: object) -> object:
+        return value if isinstance(value, Mapping) else {"equals": value}
+
+    @field_validator("approx", "min", "max", mode="before")
+    @classmethod
+    def _number(cls, value: object) -> object:
+        measured = _measure(value)
+        if isinstance(measured, str):
+            raise ValueError(f"expected a number or a size, got {value!r}")
+        return measured
+
+    @model_validator(mode="after")
+    def _something(self) -> Condition:
+        if self.tol is not None and self.approx is None:
+            raise issues((("tol",), "tol goes with approx"))
+        if not self.tests():
+            raise ValueError("give approx, min, max, not or equals")
+        return self
+
+    @model_serializer(mode="wrap", when_used="json")
+    def _as_written(self, handler: Any) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> JsonSchemaValue:
+        return {"anyOf": [handler(core_schema), {"type": ["number", "string", "boolean"]}]}
+
+    def tests(self) -> dict[str, Any]:
+        """The tests to run, by YAML keyword: ``{"approx": 179.0, "max": 200.0}``."""
+        given = {"approx": self.approx, "min": self.min, "max": self.max}
+        given |= {"not": self.not_, "equals": self.equals}
+        return {key: value for key, value in given.items() if value is not None}
+
+
+class Claim(Frozen):
+    """One claim about the results.
+
+    Attributes:
+        at: Time of the record to check (the last at or before it), or ``end``.
+        during: A window ``(start, end)`` in which every record must satisfy the conditions.
+        vm: The VM it is about (after group expansion); None for the host.
+        checks: Conditions by counter, for a VM claim.
+        host: Conditions by counter, for a host claim.
+    """
+
+    at: Time | None = None
+    during: tuple[Time, Time] | None = None
+    vm: str | None = None
+    checks: dict[str, Condition] | None = None
+    host: dict[str, Condition] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_counters(cls, value: object) -> object:
+        """Move a VM claim's counters (written beside ``vm:``) under ``checks``."""
+        if not isinstance(value, Mapping) or "checks" in value:
+            return value
+        keywords = {k: v for k, v in value.items() if k in _KEYWORDS}
+        counters = {k: v for k, v in value.items() if k not in _KEYWORDS}
+        return keywords | ({"checks": counters} if counters or "vm" in value else {})
+
+    @field_validator("vm")
+    @classmethod
+    def _known_vm(cls, value: str, info: ValidationInfo) -> str:
+        ctx = context_of(info)
+        if ctx is None or value in ctx.machines:
+            return value
+        if value in ctx.counts:
+            members = expand_name(value, ctx.counts[value])
+            raise ValueError(f"'{value}' is a group; name one of its VMs: {', '.join(members)}")
+        close = difflib.get_close_matches(value, ctx.machines, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"VMs: {', '.join(ctx.machines)}"
+        raise ValueError(f"no VM named '{value}'; {hint}")
+
+    @field_validator("at")
+    @classmethod
+    def _at_within_run(cls, value: float | str, info: ValidationInfo) -> float | str:
+        return value if isinstance(value, str) else within_duration(value, info)
+
+    @field_validator("during")
+    @classmethod
+    def _window(cls, value: tuple[float | str, float | str], info: ValidationInfo) -> object:
+        start, end = (v if isinstance(v, float) else float("inf") for v in value)
+        if start > end:
+            raise ValueError("the window's start is after its end")
+        if isinstance(value[0], float):
+            within_duration(value[0], info)
+        return value
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Claim:
+        found = []
+        if (self.at is None) == (self.during is None):
+            found.append(((), "give either at: or during:"))
+        if (self.checks is None) == (self.host is None):
+            found.append(((), "name either vm: (counters beside it) or host: {counter: …}"))
+        for name, condition in self.conditions.items():
+            where = ("host", name) if self.host else (name,)
+            if message := _unknown_counter(name, self.host is not None):
+                found.append((where, message, True))
+            if name == "state":
+                found += [((*where, key), m) for key, m in _unknown_states(condition)]
+        if found:
+            raise issues(*found)
+        return self
+
+    @model_serializer(mode="wrap", when_used="json")
+    def _as_written(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None and k != "checks"} | (
+            data.get("checks") or {}
+        )
+
+    @property
+    def conditions(self) -> dict[str, Condition]:
+        """Conditions by counter, whether the claim is about a VM or the host."""
+        return self.checks or self.host or {}
+
+    @property
+    def target(self) -> str:
+        """The VM's name, or ``host``."""
+        return self.vm if self.vm is not None else "host"
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> JsonSchemaValue:
+        condition = handler(Condition.__pydantic_core_schema__)
+        del core_schema  # the written form differs from the model's fields
+        time = {"anyOf": [{"const": "end"}, *DURATION_SCHEMA["anyOf"]]}
+        return {
+            "type": "object",
+            "properties": {
+                "at": time,
+                "during": {"type": "array", "items": time, "minItems": 2, "maxItems": 2},
+                "vm": {"type": "string"},
+                "host": {"type": "object", "additionalProperties": condition},
+            },
+            "additionalProperties": condition,
+            "description": "a claim: at/during, vm: or host:, and conditions by counter",
+        }
+
+
+def _unknown_states(condition: Condition) -> list[tuple[str, str]]:
+    """Messages for tested values that are not free-memory states."""
+    found = []
+    for key, value in condition.tests().items():
+        if value not in STATES:
+            close = difflib.get_close_matches(str(value), STATES, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"states: {', '.join(STATES)}"
+            found.append((key, f"{value!r} is not a state; {hint}"))
+    return found
+
+
+def _unknown_counter(name: str, host: bool) -> str | None:
+    """A message for a likely misspelt counter; None when the name looks deliberate.
+
+    Models may record counters beyond the documented ones, so only a near miss of a known
+    counter or claim keyword is an error.
+    """
+    known = HOST_COUNTERS if host else VM_COUNTERS
+    if name in known:
+        return None
+    close = difflib.get_close_matches(name, [*known, *_KEYWORDS], n=1, cutoff=0.75)
+    return f"unknown counter '{name}'; did you mean '{close[0]}'?" if close else None

@@ -1,0 +1,94 @@
+"""The ESX host of a scenario: memory, CPU, release profile, swap device, advanced settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from memsim.scenario.advanced import PROFILES, SETTINGS, Profile, check_setting
+from memsim.scenario.errors import issues
+from memsim.scenario.types import AutoSize, Bandwidth, Duration, Frozen, Shorthand, Size
+from memsim.units import MIB, format_size
+
+__all__ = ["SWAP_DEVICES", "Host", "Swap"]
+
+SWAP_DEVICES = {"disk": ("8ms", "100MiB/s"), "ssd": ("0.2ms", "500MiB/s")}
+"""Latency and bandwidth of the named swap devices, as written (DOMAIN.md §8)."""
+
+
+class Swap(Shorthand):
+    """The host's swap device (DOMAIN.md §5, §8).
+
+    Written ``disk`` (8 ms, 100 MiB/s), ``ssd`` (0.2 ms, 500 MiB/s), or
+    ``{latency: 5ms, bandwidth: 200MiB/s}`` (device ``custom``). Values given next to a named
+    device override its figures.
+
+    Attributes:
+        device: ``disk``, ``ssd`` or ``custom``.
+        latency: Seconds per swap-in of a page.
+        bandwidth: Bytes per second the device moves.
+    """
+
+    shorthand_key = "device"
+    shorthand_words = ("disk", "ssd")
+    device: Literal["disk", "ssd", "custom"] = "disk"
+    latency: Duration = 0.008
+    bandwidth: Bandwidth = 100 * MIB
+
+    @classmethod
+    def complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        custom = "latency" in data or "bandwidth" in data
+        device = data.setdefault("device", "custom" if custom else "disk")
+        latency, bandwidth = SWAP_DEVICES.get(device, SWAP_DEVICES["disk"])
+        return {"latency": latency, "bandwidth": bandwidth} | data
+
+
+class Host(Frozen):
+    """The ESX host.
+
+    Attributes:
+        memory: Physical memory in bytes.
+        vmkernel: Memory used by the hypervisor itself; None = the profile's estimate.
+        cpu_ghz: Total CPU in GHz, which sets the page-sharing scan rate (DOMAIN.md §2).
+        profile: ESX release whose thresholds and defaults apply (DOMAIN.md §1).
+        swap: The swap device.
+        swap_cache: Size of the host swap cache on SSD (vSphere 5+, DOMAIN.md §5).
+        advanced: Advanced settings by their ESXi names, overriding the profile's defaults.
+    """
+
+    memory: Size = Field(gt=0, description="physical memory")
+    vmkernel: AutoSize = Field(None, description="memory used by the hypervisor; auto = estimate")
+    cpu_ghz: float = Field(8.0, gt=0, le=100_000, description="total CPU in GHz")
+    profile: Profile = Field("classic", description="ESX release: " + " | ".join(PROFILES))
+    swap: Swap = Field(default_factory=Swap, description="disk | ssd | {latency:, bandwidth:}")
+    swap_cache: Size = Field(0, description="host swap cache on SSD")
+    advanced: dict[str, float] = Field(
+        default_factory=dict,
+        description="advanced settings by name, e.g. Mem.IdleTax: 75",
+        json_schema_extra={"propertyNames": {"enum": list(SETTINGS)}},
+    )
+
+    @field_validator("advanced", mode="before")
+    @classmethod
+    def _booleans_as_numbers(cls, value: object) -> object:
+        if isinstance(value, Mapping):
+            return {k: int(v) if isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+    @field_validator("advanced")
+    @classmethod
+    def _known_settings(cls, value: dict[str, float]) -> dict[str, float]:
+        found = [((name,), check_setting(name, v)) for name, v in value.items()]
+        problems = [(path, message) for path, message in found if message is not None]
+        if problems:
+            raise issues(*problems)
+        return value
+
+    @model_validator(mode="after")
+    def _vmkernel_fits(self) -> Host:
+        if self.vmkernel is not None and self.vmkernel >= self.memory:
+            limit = format_size(self.memory)
+            raise issues((("vmkernel",), f"must be less than the host's memory {limit}"))
+        return self

@@ -1,0 +1,392 @@
+"""Loading scenario files: safe YAML 1.2 with positions, validation, located errors.
+
+The YAML is read with ruamel.yaml's round-trip loader, which keeps the line and column of every
+key and value and never evaluates anything: explicit tags (``!!python/object``) are refused.
+The data then goes through the pydantic models; every error they report is mapped back to its
+place in the file, so a user sees ``scenario.yaml:12:15: vms[0].memory: …`` for each problem,
+all at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from memsim.scenario.errors import ErrorItem, ScenarioError, format_path
+from memsim.scenario.errors import Path as KeyPath
+from memsim.scenario.expand import set_path
+from memsim.scenario.schema import Scenario
+from memsim.scenario.types import Context, expand_name
+from memsim.units import describe, parse_duration, parse_size
+
+__all__ = ["apply_overrides", "load", "loads", "validate"]
+
+_REQUIRED = "a scenario needs at least name:, duration:, host: and vms:"
+_OVERRIDE = "--set"
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq")}
+_SHORT = 8  # list the allowed keys beside a suggestion when there are at most this many
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where each key and value of a scenario sits in its file (1-based lines and columns).
+
+    Attributes:
+        file: The file's name as shown in messages.
+        keys: Position of each mapping key, by path.
+        values: Position of each value, by path.
+        overridden: Paths whose values came from overrides rather than the file.
+    """
+
+    file: str
+    keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    overridden: frozenset[KeyPath] = frozenset()
+
+    def item(self, path: KeyPath, message: str, *, key: bool = False, shown: KeyPath = ()) -> ErrorItem:
+        """An error at ``path``: at its key or value, else at the nearest enclosing value."""
+        text = format_path(shown or path)
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.overridden:
+                return ErrorItem(_OVERRIDE, 0, 0, text, message)
+        positions = self.keys if key and path in self.keys else self.values
+        for n in range(len(path), -1, -1):
+            if path[:n] in positions:
+                return ErrorItem(self.file, *positions[path[:n]], text, message)
+            positions = self.values
+        return ErrorItem(self.file, 1, 1, text, message)
+
+
+# --- YAML -----------------------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _read(text: str, file: str) -> tuple[Any, Locations]:
+    """Parse YAML text into plain data and the positions of its keys and values."""
+    try:
+        document = _yaml().load(text)
+    except DuplicateKeyError as exc:
+        key = re.search(r'duplicate key "(.*?)"', str(exc.problem))
+        name = key.group(1) if key else "?"
+        raise _yaml_error(exc, file, f"duplicate key '{name}': each key may appear once") from None
+    except MarkedYAMLError as exc:
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise _yaml_error(exc, file, f"YAML syntax error: {problem}") from None
+    except YAMLError as exc:
+        raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
+    locations = Locations(file)
+    problems: list[ErrorItem] = []
+    data = _plain(document, (), locations, problems)
+    if problems:
+        raise ScenarioError(problems)
+    return data, locations
+
+
+def _yaml_error(exc: MarkedYAMLError, file: str, message: str) -> ScenarioError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return ScenarioError([ErrorItem(file, line, col, "", message)])
+
+
+def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]) -> Any:
+    """Convert ruamel's round-trip objects into plain Python data, recording positions."""
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, TaggedScalar) or (tag and tag not in _PLAIN_TAGS):
+        shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+        problems.append(where.item(path, f"YAML tags such as '{shown}' are not allowed: a scenario is plain data"))
+        return None
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            name = key if isinstance(key, str) else str(key)
+            where.keys[(*path, name)] = _one_based(node.lc.key(key))
+            where.values[(*path, name)] = _one_based(node.lc.value(key))
+            out[name] = _plain(value, (*path, name), where, problems)
+        return out
+    if isinstance(node, CommentedSeq):
+        for i in range(len(node)):
+            where.values[(*path, i)] = _one_based(node.lc.item(i))
+        return [_plain(item, (*path, i), where, problems) for i, item in enumerate(node)]
+    if isinstance(node, datetime.date):
+        problems.append(where.item(path, f"a date is not allowed here: {node}"))
+        return None
+    for kind in (bool, int, float, str):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def _one_based(position: tuple[int, int]) -> tuple[int, int]:
+    return position[0] + 1, position[1] + 1
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _context(raw: Mapping[str, Any], base: Path) -> Context:
+    """Read the cross-references of a scenario from its raw data (see :class:`Context`)."""
+    vms = raw.get("vms") if isinstance(raw.get("vms"), list) else []
+    entries = [
+        (i, vm["name"], _count(vm.get("count", 1)), _try(parse_size, vm.get("memory")))
+        for i, vm in enumerate(vms or [])
+        if isinstance(vm, dict) and isinstance(vm.get("name"), str)
+    ]
+    users: dict[str, list[str]] = {}
+    for i, name, count, _ in entries:
+        for member in expand_name(name, count):
+            users.setdefault(member, []).append(f"vms[{i}]")
+    clashes = {}
+    for _, name, count, _ in entries:
+        for member in expand_name(name, count):
+            if len(users[member]) > 1:
+                made = f"count {count} makes '{member}', which" if member != name else "it"
+                others = " and ".join(users[member])
+                clashes[name] = f"VM name '{name}' clashes: {made} is used by {others}"
+    return Context(
+        base=base,
+        duration=_try(parse_duration, raw.get("duration")),
+        memory={name: memory for _, name, _, memory in reversed(entries)},
+        counts={name: count for _, name, count, _ in reversed(entries)},
+        clashes=clashes,
+    )
+
+
+def _count(value: object) -> int:
+    valid = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return value if valid else 1  # type: ignore[return-value]
+
+
+def _try(parse: Any, value: object) -> Any:
+    try:
+        return parse(value)
+    except ValueError:
+        return None
+
+
+def validate(
+    data: Mapping[str, Any],
+    source: str | Path | None = None,
+    locations: Locations | None = None,
+) -> Scenario:
+    """Build a :class:`Scenario` from plain data, with every check.
+
+    Args:
+        data: The scenario as a mapping, as loaded from YAML or built in Python.
+        source: The file it came from: relative trace paths start from its directory.
+        locations: Positions of keys and values, for located errors.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: With every problem found.
+    """
+    where = locations or Locations(str(source) if source else "<data>")
+    if not isinstance(data, Mapping):
+        kind = "nothing" if data is None else describe(data)
+        message = f"a scenario is a mapping of keys, not {kind}; {_REQUIRED}"
+        raise ScenarioError([where.item((), message)])
+    raw = dict(data)
+    base = Path(source).parent if source else Path.cwd()
+    try:
+        scenario = Scenario.model_validate(raw, context=_context(raw, base))
+    except ValidationError as exc:
+        raise ScenarioError(_items(exc, raw, where)) from None
+    scenario._raw = raw
+    scenario._source = Path(source) if source else None
+    scenario._locations = where
+    return scenario
+
+
+def loads(text: str, source: str | Path | None = None) -> Scenario:
+    """Load a scenario from YAML text.
+
+    Args:
+        text: The YAML document.
+        source: The file it came from, for messages and relative trace paths.
+
+    Raises:
+        ScenarioError: With every problem found, each located in the text.
+    """
+    file = str(source) if source else "<string>"
+    data, locations = _read(text, file)
+    if data is None:
+        raise ScenarioError([ErrorItem(file, 1, 1, "", f"the file is empty; {_REQUIRED}")])
+    return validate(data, source, locations)
+
+
+def load(path: str | Path) -> Scenario:
+    """Load a scenario file.
+
+    Raises:
+        ScenarioError: If the file cannot be read or is not a valid scenario; every problem is
+            reported, each as ``file:line:col: key.path: message``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ScenarioError([ErrorItem(str(path), 0, 0, "", "is a directory, not a scenario file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([ErrorItem(str(path), 0, 0, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([ErrorItem(str(path), 0, 0, "", f"cannot read: {exc}")]) from None
+    return loads(text, path)
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A copy of a scenario with values replaced by key path, validated again.
+
+    Args:
+        scenario: The scenario to change.
+        overrides: New values by key path, as they would be written in YAML:
+            ``{"vms.web.memory": "8GiB", "host.advanced.Mem.IdleTax": 0, "seed": 3}``.
+
+    Raises:
+        ScenarioError: If a path leads nowhere or a value is invalid; errors in overridden
+            values are reported as coming from ``--set``.
+    """
+    raw = scenario.raw
+    where: Locations = getattr(scenario, "_locations", None) or Locations("<data>")
+    changed = set(where.overridden)
+    problems = []
+    for path, value in overrides.items():
+        try:
+            changed.add(set_path(raw, path, value))
+        except ValueError as exc:
+            problems.append(ErrorItem(_OVERRIDE, 0, 0, path, str(exc)))
+    if problems:
+        raise ScenarioError(problems)
+    return validate(raw, scenario.source, replace(where, overridden=frozenset(changed)))
+
+
+# --- pydantic errors → located messages -----------------------------------------------------
+
+
+def _items(exc: ValidationError, raw: dict[str, Any], where: Locations) -> list[ErrorItem]:
+    items = []
+    for error in exc.errors(include_url=False):
+        loc = _data_path(raw, error["loc"])
+        kind = error["type"]
+        if kind == "memsim":
+            for relative, message, *at_key in error.get("ctx", {})["issues"]:
+                path = _data_path(raw, (*error["loc"], *relative))
+                items.append(where.item(path, message, key=bool(at_key)))
+        elif kind == "missing":
+            key = loc[-1]
+            items.append(where.item(loc[:-1], f"missing required key '{key}'", shown=loc))
+        elif kind == "extra_forbidden":
+            items.append(where.item(loc, _unknown_key(error), key=True))
+        else:
+            items.append(where.item(loc, _message(error)))
+    return items
+
+
+_TAGS = re.compile(r"\[|^(int|float|str|bool|none|checks)$")
+
+
+def _data_path(raw: Any, loc: tuple[int | str, ...]) -> KeyPath:
+    """Drop pydantic's own markers (union members, validator names) from an error location."""
+    path: list[str | int] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and _TAGS.search(part):
+            continue
+        else:
+            node = None
+        path.append(part)
+    return tuple(path)
+
+
+def _unknown_key(error: ErrorDetails) -> str:
+    key = str(error["loc"][-1])
+    allowed = _allowed_keys(error["loc"][:-1])
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    if allowed and (not close or len(allowed) <= _SHORT):
+        hint += f" (allowed: {', '.join(allowed)})"
+    return f"unknown key '{key}'{hint}"
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model at a pydantic error location accepts."""
+    kind: Any = Scenario
+    for part in loc:
+        kind = _unwrap(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            fields = {(f.alias or name): f for name, f in kind.model_fields.items()}
+            if part not in fields:
+                return []
+            kind = fields[str(part)].annotation
+        elif get_origin(kind) in (list, tuple, dict):
+            kind = get_args(kind)[-1]
+        else:
+            return []
+    kind = _unwrap(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return [(f.alias or name) for name, f in kind.model_fields.items() if name != "checks"]
+    return []
+
+
+def _unwrap(kind: Any) -> Any:
+    """Strip ``Annotated`` and ``| None`` from a field type."""
+    while get_origin(kind) is not None and get_origin(kind) not in (list, tuple, dict):
+        members = [a for a in get_args(kind) if a is not type(None)]
+        kind = members[0]
+    return kind
+
+
+def _message(error: ErrorDetails) -> str:
+    """A user's message for a pydantic error: what was expected and what was found."""
+    kind, ctx, got = error["type"], error.get("ctx", {}), describe(error["input"])
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "literal_error":
+        words = re.findall(r"'([^']*)'", str(ctx["expected"]))
+        close = difflib.get_close_matches(str(error["input"]), words, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"expected {ctx['expected']}, got {got}{hint}"
+    if kind == "string_pattern_mismatch":
+        return f"{got}: use letters, digits, '-' and '_' (names appear in paths and folder names)"
+    if kind == "too_short":
+        return "must not be empty"
+    for prefix, expected in _EXPECTED.items():
+        if kind.startswith(prefix):
+            return f"expected {expected}, got {got}"
+    for key, words in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most")):
+        if key in ctx:
+            return f"must be {words} {ctx[key]}, got {got}"
+    return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {got}"
+
+
+_EXPECTED = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "string": "text",
+    "dict": "a mapping (key: value)",
+    "model": "a mapping (key: value)",
+    "list": "a list",
+    "tuple": "a list",
+}

@@ -1,0 +1,84 @@
+"""Deterministic page contents: zero pages, the guest family's OS image, duplicates, unique.
+
+Contents are uint64 ids (DESIGN.md §3), a pure function of the run's seed, the VM and the page's
+hotness rank, so the same seed always gives the same pages. The share of each kind follows the
+VM's ``content`` mix (of its footprint):
+
+* ``shared``: the guest family's common pages (OS, libraries). Whether rank r holds one, and
+  which, depends only on the family and r, so VMs of one ``guest`` family running the same
+  workload hold the same OS pages and TPS finds what a real host would (DOMAIN.md §2).
+* ``zero``: zero-filled pages (content id 0).
+* ``duplicate``: drawn from a small per-VM pool, so each appears about twice in the VM.
+* the rest: unique to the VM.
+
+A write gives a page fresh contents from a per-run counter (never equal to anything else).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from memsim.model.hashing import combine, mix64, unit_interval
+
+Index = NDArray[np.int64]
+Vec = NDArray[np.float64]
+U64 = NDArray[np.uint64]
+
+_FAMILY, _VM, _DUP, _UNIQUE, _WRITE = (np.uint64(k) for k in (11, 13, 17, 19, 23))
+
+
+def family_key(name: str) -> int:
+    """A stable 64-bit key for a guest family name (not Python's salted ``hash``)."""
+    key = np.uint64(1469598103934665603)
+    for byte in name.encode():
+        key = combine(key, np.uint64(byte))
+    return int(key)
+
+
+class ContentModel:
+    """Content ids of every VM's pages.
+
+    Args:
+        seed: the run's seed.
+        families: guest family name per VM.
+    """
+
+    def __init__(self, seed: int, families: list[str]) -> None:
+        n = len(families)
+        self.seed = np.uint64(seed)
+        self.family = np.array([family_key(f) for f in families], dtype=np.uint64)
+        self.vm_key = combine(np.full(n, self.seed, dtype=np.uint64), np.arange(n, dtype=np.uint64) + _VM)
+        self.zero = np.zeros(n)
+        self.shared = np.zeros(n)
+        self.duplicate = np.zeros(n)
+        self.dup_pool = np.ones(n, dtype=np.int64)
+        self._writes = 0
+
+    def set_mix(self, vm: int, zero: float, shared: float, duplicate: float, footprint: int) -> None:
+        """Set VM ``vm``'s content mix; the duplicate pool holds about two copies per id."""
+        self.zero[vm], self.shared[vm], self.duplicate[vm] = zero, shared, duplicate
+        self.dup_pool[vm] = max(1, int(duplicate * footprint / 2))
+
+    def contents(self, owner: Index, rank: Index) -> U64:
+        """Contents the guest writes at hotness rank ``rank`` of VM ``owner``."""
+        r = rank.astype(np.uint64)
+        fam = combine(self.family[owner] ^ _FAMILY, r)
+        is_shared = unit_interval(fam) < self.shared[owner]
+        own = combine(self.vm_key[owner], r)
+        u = unit_interval(own)
+        rest = np.maximum(1.0 - self.shared[owner], 1e-12)
+        is_zero = ~is_shared & (u < self.zero[owner] / rest)
+        is_dup = ~is_shared & ~is_zero & (u < (self.zero[owner] + self.duplicate[owner]) / rest)
+        pool = (mix64(own) % self.dup_pool[owner].astype(np.uint64)).astype(np.uint64)
+        dup = combine(self.vm_key[owner] ^ _DUP, pool)
+        unique = combine(self.vm_key[owner] ^ _UNIQUE, r)
+        out = np.where(is_shared, mix64(fam), np.where(is_dup, dup, unique))
+        out = np.where(is_zero, np.uint64(0), out)
+        return np.where((out == 0) & ~is_zero, np.uint64(1), out).astype(np.uint64)
+
+    def fresh(self, n: int) -> U64:
+        """``n`` new contents for pages the guest rewrites."""
+        ids = np.arange(self._writes, self._writes + n, dtype=np.uint64)
+        self._writes += n
+        return combine(np.full(n, self.seed ^ _WRITE, dtype=np.uint64), ids) | np.uint64(1)

@@ -1,0 +1,78 @@
+"""A VM's workload over time: initial values, phases and traces as timed changes.
+
+The scenario says what each guest does (DESIGN.md §4.1 ``workload``); this module turns it into
+numbers in pages and a time-ordered list of changes for the engine to apply: the workload at
+power-on, each phase at its time, and each row of a replayed trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from memsim.scenario import VM, Amount, Workload
+from memsim.units import MIB, PAGE_SIZE
+
+
+def amount_pages(amount: Amount, memory: int) -> int:
+    """Pages of a size or of a share of ``memory`` bytes."""
+    size = amount.bytes if amount.bytes is not None else (amount.fraction or 0.0) * memory
+    return int(size // PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class Change:
+    """Workload values of VM ``vm`` (index) that change at ``at`` seconds."""
+
+    at: float
+    vm: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def initial_values(vm: VM) -> dict[str, Any]:
+    """The workload keys at power-on, sizes resolved to pages."""
+    return resolved(vm.workload.model_dump(exclude={"phases", "trace", "boot"}), vm.memory, vm.workload)
+
+
+def resolved(values: dict[str, Any], memory: int, source: Workload | Any) -> dict[str, Any]:
+    """Resolve ``footprint``/``active`` to pages and ``content`` to its model."""
+    out = dict(values)
+    for key in ("footprint", "active"):
+        if key in out and out[key] is not None:
+            out[key] = amount_pages(getattr(source, key), memory)
+    if "content" in out and out["content"] is not None:
+        out["content"] = getattr(source, "content")
+    return out
+
+
+def timeline(machines: list[VM]) -> list[Change]:
+    """Every phase and trace row of every VM, in time order (VM order breaks ties)."""
+    changes: list[Change] = []
+    for i, vm in enumerate(machines):
+        w = vm.workload
+        for phase in w.phases:
+            values = resolved(phase.changes(), vm.memory, phase)
+            changes.append(Change(vm.power_on + phase.at, i, values))
+        if w.trace is not None:
+            changes.extend(_trace_changes(i, vm))
+    return sorted(changes, key=lambda c: (c.at, c.vm))
+
+
+def _trace_changes(index: int, vm: VM) -> list[Change]:
+    """Rows of a trace CSV (``time`` s, ``active`` and ``footprint`` MiB) as changes."""
+    assert vm.workload.trace is not None
+    frame = pd.read_csv(vm.workload.trace.path)
+    cap = vm.memory // PAGE_SIZE
+    out = []
+    for t, active, footprint in zip(
+        frame["time"].to_numpy(float),
+        frame["active"].to_numpy(float),
+        frame["footprint"].to_numpy(float),
+        strict=True,
+    ):
+        fp = int(min(footprint * MIB // PAGE_SIZE, cap))
+        out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": int(min(active * MIB // PAGE_SIZE, fp))}))
+    return out
+

@@ -1,0 +1,52 @@
+"""The HTML report: self-contained, with figures, summaries and the scenario."""
+
+import re
+from pathlib import Path
+
+from synthetic_results import make_results
+
+from memsim.report.html import report_figures, write_report
+from memsim.results import load_results
+
+
+def test_report_is_self_contained(tmp_path: Path) -> None:
+    path = write_report(make_results(3), tmp_path)
+    html = path.read_text()
+    assert html.count('src="data:image/png;base64,') == 5
+    assert not re.search(r'(src|href)="https?://', html)  # no network
+    for heading in ("Host memory", "Reclamation activity", "Page sharing", "VMs"):
+        assert f"<h3>{heading}</h3>" in html
+    for png in ("host_memory", "reclamation", "sharing", "performance", "vms"):
+        assert (tmp_path / "figures" / f"{png}.png").read_bytes().startswith(b"\x89PNG")
+        assert f'href="figures/{png}.png"' in html
+
+
+def test_report_tables(tmp_path: Path) -> None:
+    html = write_report(make_results(3), tmp_path).read_text()
+    assert "peak consumed (MiB)" in html and "consumed_peak" not in html  # labelled columns
+    assert "time in soft (s)" in html and "peak sharing savings (MiB)" in html
+    assert "host.advanced.Mem.IdleTax = 75" in html  # scheduled event
+    assert "768MiB" in html and "unlimited" in html  # VM limits as written
+    assert "high -&gt; soft" in html  # recorded events, escaped
+
+
+def test_report_with_absent_columns(tmp_path: Path) -> None:
+    results = make_results(2, drop=("state", "latency", "throughput", "swapped", "private"))
+    html = write_report(results, tmp_path).read_text()
+    assert "mean latency" not in html
+    assert html.count("data:image/png") == 5
+
+
+def test_many_vms_are_paged(tmp_path: Path) -> None:
+    results = make_results(45)
+    entries = report_figures(results)
+    vm_pages = [e for e in entries if e.slug.startswith("vms")]
+    assert [e.slug for e in vm_pages] == ["vms_01", "vms_02", "vms_03"]
+    assert vm_pages[-1].title == "VMs vm-41 … vm-45"
+    assert all(e.caption for e in entries)
+
+
+def test_rerender_from_saved_results(tmp_path: Path) -> None:
+    out = make_results(2).save(tmp_path / "run", report=False)
+    write_report(load_results(out), out)
+    assert "synthetic" in (out / "report.html").read_text()
