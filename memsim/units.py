@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 
 __all__ = [
@@ -57,7 +58,13 @@ _SIZE_UNITS |= {"kb": KIB, "mb": MIB, "gb": GIB, "tb": TIB, "pib": PIB, "pb": PI
 _SIZE_NAMES = {1: "B", KIB: "KiB", MIB: "MiB", GIB: "GiB", TIB: "TiB"}
 _SIZE_HELP = "use B, KiB, MiB, GiB or TiB (KB, MB, GB, TB mean the same), or a bare number of MiB"
 
-_DURATION_UNITS = {"ms": Fraction(1, 1000), "s": 1, "min": 60, "h": 3600, "d": 86400}
+_DURATION_UNITS = {
+    "ms": Fraction(1, 1000),
+    "s": Fraction(1),
+    "min": Fraction(60),
+    "h": Fraction(3600),
+    "d": Fraction(86400),
+}
 _DURATION_HELP = "use ms, s, min, h or d, or a bare number of seconds"
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -108,7 +115,7 @@ def _split(value: object, what: str, example: str) -> tuple[Fraction, str]:
     return Fraction(match["number"]), match["unit"] or ""
 
 
-def _unknown_unit(unit: str, value: str, units: dict[str, object], what: str, hint: str) -> str:
+def _unknown_unit(unit: str, value: str, units: Iterable[str], what: str, hint: str) -> str:
     """Build the message for an unknown unit, with a close match when there is one."""
     close = difflib.get_close_matches(unit.lower(), list(units), n=1, cutoff=0.6)
     suggestion = f"; did you mean '{_canonical(close[0])}'?" if close else ""

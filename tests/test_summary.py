@@ -1,6 +1,5 @@
 """Summary tables on hand-made frames whose answers are worked out by hand."""
 
-
 import pandas as pd
 import pytest
 

@@ -6,7 +6,7 @@ so instead of drawing a misleading zero line. Counter meanings: DOMAIN.md §7.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,8 @@ def vm_levels(results: Results, name: str, frame: pd.DataFrame) -> dict[str, flo
     A reservation of 0 and an unlimited limit are "not set" and are left out.
     """
     levels: dict[str, float] = {}
-    machine = next((m for m in results.manifest.get("machines", []) if m.get("name") == name), {})
+    machines: list[dict[str, Any]] = results.manifest.get("machines", [])
+    machine = next((m for m in machines if m.get("name") == name), {})
     for key in ("reservation", "limit"):
         if key in frame and frame[key].notna().any():
             value = float(frame[key].dropna().iloc[-1])

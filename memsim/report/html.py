@@ -19,12 +19,18 @@ from matplotlib.figure import Figure
 
 from memsim.report import compare, plots, tables
 from memsim.report.style import figure_png, pages
-from memsim.results.store import atomic_write_bytes, atomic_write_text
+from memsim.results.store import atomic_write_bytes, atomic_write_text, staged_directory
 
 if TYPE_CHECKING:
     from memsim.results.results import Results
 
-__all__ = ["FigureEntry", "report_figures", "write_comparison", "write_report"]
+__all__ = [
+    "FigureEntry",
+    "compare_folders",
+    "report_figures",
+    "write_comparison",
+    "write_report",
+]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("memsim.report", "templates"),
@@ -149,3 +155,23 @@ def write_comparison(runs: Sequence[tuple[str, Results]], directory: Path | str)
         host_summary=tables.frame_html(summaries.host, tables.SUMMARY_LABELS),
     )
     return atomic_write_text(directory / "report.html", html)
+
+
+def compare_folders(
+    directories: Sequence[Path | str], output: Path | str, *, force: bool = False
+) -> Path:
+    """Load saved runs and write their comparison report into ``output`` (atomically staged).
+
+    Runs are labelled by :func:`memsim.report.compare.run_labels`, falling back to the folder
+    names.
+
+    Raises:
+        OutputExistsError: ``output`` is not empty and ``force`` is false.
+    """
+    from memsim.results import load_results
+
+    loaded = [load_results(d) for d in directories]
+    labels = compare.run_labels([r.manifest for r in loaded], [Path(d).name for d in directories])
+    with staged_directory(Path(output), force=force) as stage:
+        write_comparison(list(zip(labels, loaded, strict=True)), stage)
+    return Path(output) / "report.html"

@@ -179,9 +179,9 @@ def _thresholds(ax: Axes, results: Results, scale: TimeScale) -> None:
         if line is not None:
             ax.plot(scale(line.index), line.to_numpy(float), color="k", lw=0.9, ls=style)
             ends[state] = float(line.iloc[-1])
-    top = 2 * max(ends.values(), default=0.0)
-    if ends and free is not None and float(free.max()) > top:
-        ax.set_ylim(0, top)
+    highest = max(ends.values(), default=0.0)
+    if ends and free is not None and float(free.max()) > 5 * highest:
+        ax.set_ylim(0, 5.5 * highest)
         ax.set_ylabel("free (MiB, zoomed\non thresholds)")
     else:
         ax.set_ylim(bottom=0)
@@ -368,7 +368,7 @@ def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
             handles=list(labels.values()),
             labels=list(labels),
             loc="outside upper center",
-            ncols=min(len(labels), 9),
+            ncols=max(3, min(len(labels), int(fig.get_figwidth() / 1.2))),
             frameon=False,
         )
     return fig

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -486,7 +487,7 @@ def import_scenario(capture_path: Path | str, scenario_path: Path | str) -> Path
     for vm, vm_name in scenario_vm_names(capture).items():
         trace = workload_trace(capture, vm)
         target = scenario_path.parent / TRACE_DIR / f"{vm_name}.csv"
-        atomic_write(target, lambda p, t=trace: t.to_csv(p, index=False))
+        atomic_write(target, partial(trace.to_csv, index=False))
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(capture_path).stem).strip("-_") or "esxtop"
     buffer = io.StringIO()
     buffer.write(f"# memsim scenario imported from {Path(capture_path).name}\n")

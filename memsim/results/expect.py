@@ -20,7 +20,7 @@ import pandas as pd
 from memsim.scenario import Claim, Condition
 from memsim.units import format_duration
 
-__all__ = ["TESTS", "ClaimResult", "ResultsLike", "evaluate", "evaluate_claim"]
+__all__ = ["TESTS", "ClaimResult", "ResultsLike", "evaluate", "evaluate_claim", "unit"]
 
 
 class ResultsLike(Protocol):
@@ -63,7 +63,7 @@ def _approx(values: pd.Series, condition: Condition) -> Outcome:
     tolerance = condition.tol.allows(expected) if condition.tol else abs(expected) * 0.05
     miss = (_numbers(values) - expected).abs()
     worst = values.iloc[int(miss.to_numpy().argmax())]
-    return worst, bool((miss <= tolerance + 1e-9).all()), f"allowed ±{tolerance:g}"
+    return worst, bool((miss <= tolerance + 1e-9).all()), f"within ±{tolerance:.4g}"
 
 
 def _bound(which: str) -> Callable[[pd.Series, Condition], Outcome]:
@@ -72,7 +72,8 @@ def _bound(which: str) -> Callable[[pd.Series, Condition], Outcome]:
         numbers = _numbers(values)
         worst = numbers.min() if which == "min" else numbers.max()
         passed = worst >= limit - 1e-9 if which == "min" else worst <= limit + 1e-9
-        return float(worst), bool(passed), f"{which} {limit:g}"
+        side = "lowest" if which == "min" else "highest"
+        return float(worst), bool(passed), f"{side} of {len(values)} record(s)"
 
     return test
 
@@ -107,6 +108,15 @@ TESTS: dict[str, Callable[[pd.Series, Condition], Outcome]] = {
 _SYMBOLS = {"approx": "≈", "min": "≥", "max": "≤", "not": "≠", "equals": "="}
 
 
+def unit(counter: str) -> str:
+    """The unit a counter is recorded in (DESIGN.md §4.2), for messages."""
+    if counter in ("latency",):
+        return "%"
+    if counter in ("state", "throughput"):
+        return ""
+    return "MiB/s" if counter.endswith("Rate") else "MiB"
+
+
 def _when(claim: Claim) -> str:
     def spell(t: float | str) -> str:
         return t if isinstance(t, str) else format_duration(t)
@@ -118,7 +128,7 @@ def _when(claim: Claim) -> str:
 
 def _describe(claim: Claim, counter: str, test: str, condition: Condition) -> str:
     value = condition.tests()[test]
-    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    shown = f"{value:g}{unit(counter)}" if isinstance(value, float) else str(value)
     tolerance = f" ± {condition.tol or '5%'}" if test == "approx" else ""
     return f"{_when(claim)}, {claim.target} {counter} {_SYMBOLS[test]} {shown}{tolerance}"
 

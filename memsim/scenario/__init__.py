@@ -23,6 +23,7 @@ from memsim.scenario.schema import (
     Tolerance,
     Trace,
     Workload,
+    json_schema,
 )
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "apply_overrides",
     "load",
     "loads",
+    "json_schema",
     "validate",
 ]

@@ -14,6 +14,31 @@ one condition per counter: ``{approx: X, tol: T}`` (T a fraction, default 5 %, o
 ``{min: X}``, ``{max: X}``, ``{not: V}``, ``{equals: V}``, or a bare value meaning equals.
 Sizes compare in MiB; ``5%`` is 5 (the unit of ``latency``). Claims are checked by
 :mod:`memsim.results.expect`.
+
+Relations. A condition may compare a counter with another value instead of a constant:
+``relative_to: REF`` tests the ratio counter / reference, ``minus: REF`` the difference
+counter − reference. ``REF`` names what differs: ``vm`` (another VM; ``host`` for the host
+table), ``counter`` (another counter) and ``at`` (another time, e.g. before an event); what it
+does not name is the claim's own. In a window, each record is compared with the reference at the
+same time (or with the one reference value when ``at`` is given)::
+
+    - at: 55min
+      vm: linux-dbench
+      throughput: {relative_to: {at: 29min}, min: 1.3}    # 30 % more than before the change
+    - at: end
+      vm: web-2
+      consumed: {minus: {vm: web-1}, approx: 0, tol: 5MiB}
+
+The equal-ρ rule of min-funding revocation with the idle memory tax ([OSDI02] §5.4): every VM
+not held by a bound has the same A + k·I, A its active memory, I = P − A its idle memory, P its
+allocation (``consumed`` by default, or ``entitlement``), k = 1/(1 − τ) from ``Mem.IdleTax`` in
+effect at that time (or ``k:`` given)::
+
+    - at: 55min
+      equal_rho: {vms: [win-idle, linux-dbench], tol: 10%}   # also: k: 4, allocation: entitlement
+
+It holds when the largest and smallest A + k·I differ by at most ``tol`` (a fraction of their
+mean, default 10 %, or a size).
 """
 
 from __future__ import annotations
@@ -22,11 +47,19 @@ import difflib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema
-from pydantic import field_validator, model_serializer, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 
-from memsim.scenario.errors import issues
+from memsim.scenario.errors import Issue, issues
 from memsim.scenario.types import (
     DURATION_SCHEMA,
     Frozen,
@@ -36,7 +69,10 @@ from memsim.scenario.types import (
 )
 from memsim.units import MIB, format_duration, parse_duration, parse_size
 
-__all__ = ["HOST_COUNTERS", "STATES", "VM_COUNTERS", "Claim", "Condition", "Tolerance"]
+__all__ = [
+    "HOST_COUNTERS", "STATES", "VM_COUNTERS", "Claim", "Condition", "EqualRho", "Reference",
+    "Tolerance",
+]  # fmt: skip
 
 VM_COUNTERS = (
     "consumed", "granted", "active", "shared", "zero", "vmmemctl", "vmmemctltarget", "swapped",
@@ -51,7 +87,7 @@ HOST_COUNTERS = (
 """Host counters (DESIGN.md §4.2)."""
 STATES = ("high", "clear", "soft", "hard", "low")
 """Free-memory states of the host (DOMAIN.md §1)."""
-_KEYWORDS = ("at", "during", "vm", "host")
+_KEYWORDS = ("at", "during", "vm", "host", "equal_rho")
 
 
 def _measure(value: object) -> float | str:
@@ -134,6 +170,36 @@ class Tolerance(Frozen):
         return f"{self.absolute:g}MiB" if self.absolute is not None else f"{self.relative:.0%}"
 
 
+class Reference(Frozen):
+    """What a relation compares a counter with; unnamed parts are the claim's own.
+
+    Attributes:
+        vm: Another VM, or ``host`` for the host table.
+        counter: Another counter.
+        at: Another time (``end`` allowed): one reference value for every record compared.
+    """
+
+    vm: str | None = None
+    counter: str | None = None
+    at: Time | None = None
+
+
+class EqualRho(Frozen):
+    """The equal-ρ rule of min-funding revocation with the idle memory tax ([OSDI02] §5.4).
+
+    Attributes:
+        vms: The VMs (at least two) whose A + k·I must agree.
+        tol: How far they may differ: a fraction of their mean (default 10 %) or a size.
+        k: Idle cost factor; default 1/(1 − τ) from ``Mem.IdleTax`` in effect at the time.
+        allocation: The counter taken as the allocation P: ``consumed`` or ``entitlement``.
+    """
+
+    vms: list[str] = Field(min_length=2)
+    tol: Tolerance | None = None
+    k: float | None = Field(None, gt=0)
+    allocation: Literal["consumed", "entitlement", "granted"] = "consumed"
+
+
 class Condition(Frozen):
     """What a counter must satisfy; several keys must all hold.
 
@@ -152,6 +218,8 @@ class Condition(Frozen):
     max: Number | None = None
     not_: Measure | None = Field(None, alias="not")
     equals: Measure | None = None
+    relative_to: Reference | None = None
+    minus: Reference | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -170,6 +238,8 @@ class Condition(Frozen):
     def _something(self) -> Condition:
         if self.tol is not None and self.approx is None:
             raise issues((("tol",), "tol goes with approx"))
+        if self.relative_to is not None and self.minus is not None:
+            raise ValueError("give relative_to or minus, not both")
         if not self.tests():
             raise ValueError("give approx, min, max, not or equals")
         return self
@@ -184,7 +254,7 @@ class Condition(Frozen):
 
     def tests(self) -> dict[str, Any]:
         """The tests to run, by YAML keyword: ``{"approx": 179.0, "max": 200.0}``."""
-        given = {"approx": self.approx, "min": self.min, "max": self.max}
+        given: dict[str, Any] = {"approx": self.approx, "min": self.min, "max": self.max}
         given |= {"not": self.not_, "equals": self.equals}
         return {key: value for key, value in given.items() if value is not None}
 
@@ -205,6 +275,7 @@ class Claim(Frozen):
     vm: str | None = None
     checks: dict[str, Condition] | None = None
     host: dict[str, Condition] | None = None
+    equal_rho: EqualRho | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -215,6 +286,18 @@ class Claim(Frozen):
         keywords = {k: v for k, v in value.items() if k in _KEYWORDS}
         counters = {k: v for k, v in value.items() if k not in _KEYWORDS}
         return keywords | ({"checks": counters} if counters or "vm" in value else {})
+
+    @staticmethod
+    def _vm_problem(value: str, info: ValidationInfo) -> str | None:
+        ctx = context_of(info)
+        if ctx is None or value in ctx.machines:
+            return None
+        if value in ctx.counts:
+            members = expand_name(value, ctx.counts[value])
+            return f"'{value}' is a group; name one of its VMs: {', '.join(members)}"
+        close = difflib.get_close_matches(value, ctx.machines, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"VMs: {', '.join(ctx.machines)}"
+        return f"no VM named '{value}'; {hint}"
 
     @field_validator("vm")
     @classmethod
@@ -245,17 +328,35 @@ class Claim(Frozen):
         return value
 
     @model_validator(mode="after")
-    def _well_formed(self) -> Claim:
-        found = []
+    def _well_formed(self, info: ValidationInfo) -> Claim:
+        found: list[Issue] = []
         if (self.at is None) == (self.during is None):
             found.append(((), "give either at: or during:"))
-        if (self.checks is None) == (self.host is None):
+        if self.equal_rho is not None:
+            if self.checks is not None or self.host is not None:
+                found.append(((), "equal_rho is a claim of its own: no vm:, host: or counters"))
+            for i, name in enumerate(self.equal_rho.vms):
+                if message := self._vm_problem(name, info):
+                    found.append((("equal_rho", "vms", i), message))
+        elif (self.checks is None) == (self.host is None):
             found.append(((), "name either vm: (counters beside it) or host: {counter: …}"))
+        for name, condition in self.conditions.items():
+            where = ("host", name) if self.host else (name,)
+            for key in ("relative_to", "minus"):
+                ref = getattr(condition, key)
+                if ref is None:
+                    continue
+                if ref.vm not in (None, "host") and (message := self._vm_problem(ref.vm, info)):
+                    found.append(((*where, key, "vm"), message))
+                if ref.counter is not None and (
+                    message := _unknown_counter(ref.counter, ref.vm == "host")
+                ):
+                    found.append(((*where, key, "counter"), message, True))
         for name, condition in self.conditions.items():
             where = ("host", name) if self.host else (name,)
             if message := _unknown_counter(name, self.host is not None):
                 found.append((where, message, True))
-            if name == "state":
+            if name == "state" and condition.relative_to is None and condition.minus is None:
                 found += [((*where, key), m) for key, m in _unknown_states(condition)]
         if found:
             raise issues(*found)
@@ -290,6 +391,7 @@ class Claim(Frozen):
                 "during": {"type": "array", "items": time, "minItems": 2, "maxItems": 2},
                 "vm": {"type": "string"},
                 "host": {"type": "object", "additionalProperties": condition},
+                "equal_rho": handler(EqualRho.__pydantic_core_schema__),
             },
             "additionalProperties": condition,
             "description": "a claim: at/during, vm: or host:, and conditions by counter",

@@ -17,11 +17,18 @@ import difflib
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError, ValidationInfo
-from pydantic import field_serializer, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from memsim.scenario.advanced import SETTINGS, check_setting
-from memsim.scenario.errors import issues
+from memsim.scenario.errors import Issue, issues
 from memsim.scenario.host import Host
 from memsim.scenario.machine import SHARE_LEVELS, VM, Workload
 from memsim.scenario.types import Context, Duration, Frozen, context_of, within_duration
@@ -156,7 +163,8 @@ class Event(Frozen):
     @field_validator("set")
     @classmethod
     def _typed(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        typed, found = {}, []
+        typed: dict[str, Any] = {}
+        found: list[Issue] = []
         for path, raw in value.items():
             try:
                 typed[path] = typed_value(path, raw, context_of(info))
@@ -173,5 +181,7 @@ class Event(Frozen):
         out = {}
         for path, typed in value.items():
             target = _target(path)
-            out[path] = typed if target is None else _adapter(*target).dump_python(typed, mode="json")
+            out[path] = (
+                typed if target is None else _adapter(*target).dump_python(typed, mode="json")
+            )
         return out

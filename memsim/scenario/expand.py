@@ -76,7 +76,11 @@ def _index(items: list[Any], part: str, where: list[str | int]) -> int:
         names = [vm.get("name") for vm in items if isinstance(vm, dict)]
         if part in names:
             return names.index(part)
-        raise ValueError(f"no VM or group named '{part}' (as written): {', '.join(map(str, names))}")
+        raise ValueError(
+            f"no VM or group named '{part}' (as written): {', '.join(map(str, names))}"
+        )
     if part.isdigit() and int(part) < len(items):
         return int(part)
-    raise ValueError(f"'{part}' is not an index of '{'.'.join(map(str, where))}' (0…{len(items) - 1})")
+    raise ValueError(
+        f"'{part}' is not an index of '{'.'.join(map(str, where))}' (0…{len(items) - 1})"
+    )

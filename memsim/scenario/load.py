@@ -35,7 +35,9 @@ __all__ = ["apply_overrides", "load", "loads", "validate"]
 
 _REQUIRED = "a scenario needs at least name:, duration:, host: and vms:"
 _OVERRIDE = "--set"
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq")}
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq")
+}
 _SHORT = 8  # list the allowed keys beside a suggestion when there are at most this many
 
 
@@ -55,7 +57,9 @@ class Locations:
     values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     overridden: frozenset[KeyPath] = frozenset()
 
-    def item(self, path: KeyPath, message: str, *, key: bool = False, shown: KeyPath = ()) -> ErrorItem:
+    def item(
+        self, path: KeyPath, message: str, *, key: bool = False, shown: KeyPath = ()
+    ) -> ErrorItem:
         """An error at ``path``: at its key or value, else at the nearest enclosing value."""
         text = format_path(shown or path)
         for n in range(len(path), -1, -1):
@@ -110,7 +114,11 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
     tag = getattr(getattr(node, "tag", None), "value", None)
     if isinstance(node, TaggedScalar) or (tag and tag not in _PLAIN_TAGS):
         shown = str(tag).replace("tag:yaml.org,2002:", "!!")
-        problems.append(where.item(path, f"YAML tags such as '{shown}' are not allowed: a scenario is plain data"))
+        problems.append(
+            where.item(
+                path, f"YAML tags such as '{shown}' are not allowed: a scenario is plain data"
+            )
+        )
         return None
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
@@ -307,14 +315,12 @@ def _data_path(raw: Any, loc: tuple[int | str, ...]) -> KeyPath:
     path: list[str | int] = []
     node = raw
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        elif isinstance(part, str) and _TAGS.search(part):
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not inside and isinstance(part, str) and _TAGS.search(part):
             continue
-        else:
-            node = None
+        node = node[part] if inside else None
         path.append(part)
     return tuple(path)
 
@@ -374,9 +380,9 @@ def _message(error: ErrorDetails) -> str:
     for prefix, expected in _EXPECTED.items():
         if kind.startswith(prefix):
             return f"expected {expected}, got {got}"
-    for key, words in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most")):
+    for key, bound in _BOUNDS.items():
         if key in ctx:
-            return f"must be {words} {ctx[key]}, got {got}"
+            return f"must be {bound} {ctx[key]}, got {got}"
     return f"{error['msg'][0].lower()}{error['msg'][1:]}, got {got}"
 
 
@@ -390,3 +396,4 @@ _EXPECTED = {
     "list": "a list",
     "tuple": "a list",
 }
+_BOUNDS = {"gt": "greater than", "ge": "at least", "lt": "less than", "le": "at most"}

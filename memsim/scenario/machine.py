@@ -278,7 +278,7 @@ class VM(Frozen):
     large_pages: bool = False
     pshare: bool = True
     maxmemctl: UnlimitedSize = None
-    balloon: BalloonDriver = BalloonDriver()
+    balloon: BalloonDriver = BalloonDriver.model_validate({})
     power_on: Duration = 0.0
     power_off: NeverDuration = None
     count: int = Field(1, ge=1, le=10_000)
@@ -333,7 +333,9 @@ class VM(Frozen):
             message = f"{format_size(self.reservation)} is above the {what} {format_size(ceiling)}"
             found.append((("reservation",), message))
         if self.maxmemctl is not None and self.maxmemctl > self.memory:
-            found.append((("maxmemctl",), f"{format_size(self.maxmemctl)} is above memory {memory}"))
+            found.append(
+                (("maxmemctl",), f"{format_size(self.maxmemctl)} is above memory {memory}")
+            )
         return found
 
     def _workload_issues(self) -> Issues:

@@ -21,6 +21,7 @@ from memsim.scenario.events import Event
 from memsim.scenario.expand import machines
 from memsim.scenario.host import Host, Swap
 from memsim.scenario.machine import VM, BalloonDriver, Content, Phase, Trace, Workload
+from memsim.scenario.sweep import Sweep
 from memsim.scenario.types import Amount, Duration, Frozen, expand_name
 from memsim.units import format_duration
 
@@ -39,6 +40,7 @@ __all__ = [
     "Tolerance",
     "Trace",
     "Workload",
+    "json_schema",
 ]
 
 
@@ -56,6 +58,7 @@ class Scenario(Frozen):
         vms: The VMs as written (groups not expanded; see :meth:`machines`).
         events: Setting changes over time.
         expect: Claims about the results.
+        sweep: Parameter axes and seeds for ``memsim sweep`` (ignored by ``memsim run``).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)
@@ -68,6 +71,7 @@ class Scenario(Frozen):
     vms: list[VM] = Field(min_length=1)
     events: list[Event] = []
     expect: list[Claim] = []
+    sweep: Sweep | None = None
 
     _raw: dict[str, Any] | None = PrivateAttr(None)
     _source: Path | None = PrivateAttr(None)
@@ -79,9 +83,13 @@ class Scenario(Frozen):
         """step ≤ record_every ≤ duration, so that every record falls on a step."""
         step, duration = info.data.get("step"), info.data.get("duration")
         if step is not None and value < step:
-            raise ValueError(f"{format_duration(value)} is shorter than step {format_duration(step)}")
+            raise ValueError(
+                f"{format_duration(value)} is shorter than step {format_duration(step)}"
+            )
         if duration is not None and value > duration:
-            raise ValueError(f"{format_duration(value)} is longer than duration {format_duration(duration)}")
+            raise ValueError(
+                f"{format_duration(value)} is longer than duration {format_duration(duration)}"
+            )
         return value
 
     @property
@@ -110,3 +118,18 @@ class Scenario(Frozen):
     def settings(self) -> dict[str, float]:
         """Every advanced setting: the profile's defaults overlaid by ``host.advanced``."""
         return defaults(self.host.profile) | self.host.advanced
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario YAML format, as written (sizes as ``"4GiB"`` or MiB).
+
+    Editors use it to complete and check scenario files (YAML language servers read JSON
+    Schema). It describes the written form, so it is looser than validation: units, ranges
+    and cross-references are checked by :func:`memsim.scenario.load`.
+    """
+    schema = Scenario.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "memsim scenario",
+    }

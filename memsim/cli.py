@@ -1,0 +1,265 @@
+"""The ``memsim`` command: validate scenarios, print their schema, run them.
+
+Argument handling only: every command calls :mod:`memsim.api`, :mod:`memsim.scenario` or
+:mod:`memsim.results`. Invalid input of any kind prints a message on stderr and exits with
+status 2, never a traceback; a failed ``--check`` exits with 1; Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from memsim.scenario import Scenario, ScenarioError, apply_overrides, json_schema, load
+from memsim.units import format_duration, format_size
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="memsim",
+    help="Simulate VMware ESX/ESXi host memory management: sharing, ballooning, compression, "
+    "swapping and the idle memory tax.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+INVALID = 2
+INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """Input the user must fix: a message for stderr, exit status 2."""
+
+
+def print_errors(exc: ScenarioError) -> None:
+    """Print a scenario's errors on stderr, one ``file:line:col: key.path: message`` a line."""
+    for item in exc.errors:
+        err.print(str(item), markup=False)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can act on into a message on stderr and an exit status."""
+    try:
+        yield
+    except ScenarioError as exc:
+        print_errors(exc)
+        raise typer.Exit(INVALID) from None
+    except (UsageError, FileExistsError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(INVALID) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing written")
+        raise typer.Exit(INTERRUPTED) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"memsim {version('memsim')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """memsim: an ESX/ESXi host memory simulator."""
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+) -> None:
+    """Check scenario files and report every error as file:line:col: key.path: message."""
+    invalid = 0
+    for file in files:
+        try:
+            scenario = load(file)
+        except ScenarioError as exc:
+            print_errors(exc)
+            invalid += 1
+            continue
+        machines = len(scenario.machines())
+        out.print(
+            f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})", markup=False
+        )
+    if invalid:
+        raise typer.Exit(INVALID)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario YAML format, for editors."""
+    out.print_json(json.dumps(json_schema()))
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Parse ``key.path=value`` pairs; values are YAML scalars (``8GiB``, ``0``, ``true``)."""
+    overrides = {}
+    for pair in pairs:
+        path, sep, text = pair.partition("=")
+        if not sep or not path.strip():
+            raise UsageError(f"--set {pair!r}: write key.path=value, e.g. vms.web.memory=8GiB")
+        try:
+            overrides[path.strip()] = YAML(typ="safe", pure=True).load(text)
+        except YAMLError as exc:
+            raise UsageError(f"--set {pair!r}: the value is not valid YAML ({exc})") from None
+    return overrides
+
+
+@contextmanager
+def progress_bar(scenario: Scenario, quiet: bool) -> Iterator[Any]:
+    """A callback for ``memsim.api.run`` that draws simulated time on a progress bar."""
+    if quiet:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[now]}"))
+    with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:
+        end = format_duration(scenario.duration)
+        task = bar.add_task(scenario.name, total=scenario.duration, now=f"0s / {end}")
+
+        def advance(now: float, duration: float) -> None:
+            bar.update(task, completed=now, now=f"{format_duration(round(now))} / {end}")
+
+        yield advance
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output folder [default: out/<name>].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed, instead of the scenario's.")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a value: key.path=value (repeatable)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet, or csv for CSV copies too.")] = (
+        "parquet"
+    ),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Check the expect: claims.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Run a scenario and write its results (counters, events, manifest, report)."""
+    with user_errors():
+        if fmt not in ("parquet", "csv"):
+            raise UsageError(f"--format must be parquet or csv, not {fmt!r}")
+        scenario = load(scenario_file)
+        if overrides:
+            scenario = apply_overrides(scenario, parse_overrides(overrides))
+        from memsim import api
+
+        with progress_bar(scenario, quiet) as advance:
+            results = api.run(scenario, seed=seed, progress=advance)
+        folder = output or Path("out") / scenario.name
+        results.save(folder, fmt=fmt, report=not no_report, force=force)
+    if not quiet:
+        host = format_size(scenario.host.memory)
+        machines = len(scenario.machines())
+        out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
+    if check and not check_claims(scenario, results):
+        raise typer.Exit(1)
+
+
+def check_claims(scenario: Scenario, results: Any) -> bool:
+    """Print a table of the scenario's claims against the results; True if all hold."""
+    from memsim.results.expect import evaluate
+
+    outcomes = evaluate(scenario.expect, results)
+    if not outcomes:
+        out.print("no expect: claims to check")
+        return True
+    table = Table("claim", "measured", "passed", "detail", title=f"{scenario.name}: claims")
+    for outcome in outcomes:
+        measured = (
+            f"{outcome.measured:.4g}"
+            if isinstance(outcome.measured, float)
+            else str(outcome.measured)
+        )
+        passed = "[green]yes[/]" if outcome.passed else "[red]NO[/]"
+        table.add_row(Text(outcome.claim), Text(measured), passed, Text(outcome.detail))
+    out.print(table)
+    return all(outcome.passed for outcome in outcomes)
+
+
+def _run_folder(directory: Path) -> Path:
+    if not (directory / "manifest.json").is_file():
+        raise UsageError(f"{directory} is not a memsim results folder (no manifest.json)")
+    return directory
+
+
+@app.command()
+def report(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A saved results folder.")],
+) -> None:
+    """Re-render report.html and figures/ of a saved run from its counters."""
+    with user_errors():
+        from memsim.report import write_report
+        from memsim.results import load_results
+
+        path = write_report(load_results(_run_folder(directory)), directory)
+    out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def compare(
+    directories: Annotated[
+        list[Path], typer.Argument(metavar="DIR...", help="Saved results folders to overlay.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the report.")],
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Overlay runs of the same VMs in one report, labelled by what differs between them."""
+    with user_errors():
+        from memsim.report import compare_folders
+
+        path = compare_folders([_run_folder(d) for d in directories], output, force=force)
+    out.print(f"wrote {path}", markup=False)
+
+
+import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("esxtop")
+def import_esxtop(
+    capture: Annotated[Path, typer.Argument(metavar="FILE", help="esxtop -b batch CSV.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing scenario file.")] = False,
+) -> None:
+    """Write a scenario (host, VMs) and per-VM workload traces from an esxtop capture."""
+    with user_errors():
+        from memsim.results.esxtop import import_scenario
+
+        if output.exists() and not force:
+            raise UsageError(f"{output} exists; pass --force to overwrite it")
+        try:
+            path = import_scenario(capture, output)
+        except (OSError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+    out.print(f"wrote {path} and its traces/", markup=False)
+
+
+def main() -> None:
+    """Console entry point of ``memsim``."""
+    app()
