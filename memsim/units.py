@@ -103,8 +103,10 @@ def _split(value: object, what: str, example: str) -> tuple[Fraction, str]:
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected a {what} like {example!r}, got {describe(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value}")
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError(f"{what} is too large (the number overflows), got {value}")
+    if isinstance(value, float) and math.isnan(value):
+        raise ValueError(f"{what} must be a number, got NaN")
     if not isinstance(value, str):
         return Fraction(value), ""
     match = _QUANTITY.match(value)
@@ -251,7 +253,8 @@ def format_duration(seconds: float) -> str:
         >>> format_duration(1800.0), format_duration(0.25), format_duration(12.5)
         ('30min', '250ms', '12.5s')
     """
-    for unit in ("d", "h", "min", "s", "ms"):
+    units = ("d", "h", "min", "s") if seconds >= 1 else ("ms", "s")
+    for unit in units:
         count = Fraction(seconds) / _DURATION_UNITS[unit]
         if count.denominator == 1 and (count or unit == "s"):
             return f"{count.numerator}{unit}"
@@ -266,7 +269,8 @@ def format_fraction(fraction: float) -> str:
         ('75%', '7%')
     """
     for digits in range(17):
-        text = f"{fraction * 100:.{digits}f}".rstrip("0").rstrip(".") + "%"
+        text = f"{fraction * 100:.{digits}f}"
+        text = (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
         if parse_fraction(text) == fraction:
             return text
-    return f"{fraction!r}"
+    return repr(fraction)

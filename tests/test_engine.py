@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from helpers import scenario, started
+
 from memsim.api import run
 from memsim.model.pages import PageState
 
@@ -83,7 +83,11 @@ name: off
 duration: 3min
 host: {memory: 1GiB, vmkernel: 50MiB, advanced: {Mem.ShareScanTime: 1}}
 vms:
-  - {name: a, memory: 128MiB, guest: windows, power_off: 2min, workload: {boot: zero, footprint: 100MiB}}
+  - name: a
+    memory: 128MiB
+    guest: windows
+    power_off: 2min
+    workload: {boot: zero, footprint: 100MiB}
   - {name: b, memory: 128MiB, guest: windows, workload: {boot: zero, footprint: 100MiB}}
 """
     sim = started(text)

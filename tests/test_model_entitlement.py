@@ -24,7 +24,12 @@ def test_worked_example_from_design() -> None:
 
 def test_no_tax_divides_by_shares() -> None:
     p = entitlement(
-        np.array([1.0, 2.0, 1.0]), np.array([5.0, 5.0, 90.0]), np.zeros(3), np.full(3, 1000.0), 400.0, 0.0
+        np.array([1.0, 2.0, 1.0]),
+        np.array([5.0, 5.0, 90.0]),
+        np.zeros(3),
+        np.full(3, 1000.0),
+        400.0,
+        0.0,
     )
     assert np.allclose(p, [100.0, 200.0, 100.0])
 

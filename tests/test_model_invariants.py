@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from helpers import scenario, started
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memsim.api import run
 from memsim.model.pages import PageState
-from helpers import scenario, started
 
 
 @st.composite
@@ -74,7 +74,9 @@ def test_identity_and_bounds_hold_at_every_step(text: str) -> None:
         assert np.all(balloons.size[~host.vms.tools] == 0)
         # memory within a touched reservation is never reclaimed by the host
         reclaimed = host.gm.counts[:, PageState.COMPRESSED :].sum(axis=1) + balloons.size
-        assert np.all(host.vms.size - reclaimed >= np.minimum(host.vms.reservation, host.vms.size) - 1)
+        assert np.all(
+            host.vms.size - reclaimed >= np.minimum(host.vms.reservation, host.vms.size) - 1
+        )
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

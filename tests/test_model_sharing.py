@@ -17,7 +17,11 @@ def sharing_of(contents: list[list[int]], domains: list[int], hash_bits: int = 6
         gm.content[sl] = np.array(c, dtype=np.uint64)
         gm.set_state(np.arange(sl.start, sl.stop), PageState.PRIVATE)
     return PageSharing(
-        gm, np.array(domains, dtype=np.uint32), np.ones(len(contents), bool), hash_bits, np.random.default_rng(0)
+        gm,
+        np.array(domains, dtype=np.uint32),
+        np.ones(len(contents), bool),
+        hash_bits,
+        np.random.default_rng(0),
     )
 
 

@@ -1,5 +1,7 @@
 """Figure content: axes labels, series and state bands present (not pixels)."""
 
+from itertools import pairwise
+
 import matplotlib
 import pytest
 from matplotlib.colors import to_hex
@@ -151,4 +153,4 @@ def test_time_scale_and_state_runs() -> None:
     runs = state_runs(host)
     assert runs[0][0] == "high" and runs[0][1] == 0.0
     assert runs[-1][2] == 3600.0  # last sample lasts one interval
-    assert all(a[2] == b[1] for a, b in zip(runs, runs[1:]))
+    assert all(a[2] == b[1] for a, b in pairwise(runs))

@@ -31,7 +31,17 @@ Proc = Generator[Any, Any, None]
 def start(sim: Simulation) -> None:
     """Start every process of ``sim`` in a fixed order."""
     env = sim.env
-    for proc in (power, workload_changes, setting_events, guest_step, balloon_driver, reclaimer, tps_scanner, sampler, scheduler):
+    for proc in (
+        power,
+        workload_changes,
+        setting_events,
+        guest_step,
+        balloon_driver,
+        reclaimer,
+        tps_scanner,
+        sampler,
+        scheduler,
+    ):
         env.process(proc(sim))
     env.process(sim.recorder.process())
 
@@ -58,7 +68,11 @@ def power_on(sim: Simulation, vm: int) -> None:
     reserved = int((np.where(host.on, vms.reservation + vms.overhead, 0)).sum())
     need = int(vms.reservation[vm] + vms.overhead[vm])
     if reserved + need > host.managed or need > host.free():
-        sim.log("admission_refused", name, f"needs {need * PAGE_SIZE / MIB:.0f} MiB reserved; insufficient resources")
+        sim.log(
+            "admission_refused",
+            name,
+            f"needs {need * PAGE_SIZE / MIB:.0f} MiB reserved; insufficient resources",
+        )
         return
     host.gm.power_on(vm, sim.rng)
     host.on[vm] = True
@@ -158,7 +172,7 @@ def tps_scanner(sim: Simulation) -> Proc:
     s = sim.settings
     while True:
         per_vm = sim.vms.size * dt / (s["Mem.ShareScanTime"] * 60.0)
-        per_vm = np.where(sim.host.on, per_vm, 0.0)
+        per_vm = np.where(sim.host.on, per_vm, 0.0).astype(np.float64)
         cap = s["Mem.ShareScanGHz"] * sim.scenario.host.cpu_ghz * MIB / PAGE_SIZE * dt
         total = per_vm.sum()
         if total > cap:
@@ -184,7 +198,9 @@ def scheduler(sim: Simulation) -> Proc:
     """Every ``Mem.BalancePeriod``, or at once on a state change: entitlements and targets."""
     env = sim.env
     while True:
-        targets = schedule(sim.host, sim.balloons, sim.activity.estimate, sim.guests.target, sim.settings)
+        targets = schedule(
+            sim.host, sim.balloons, sim.activity.estimate, sim.guests.target, sim.settings
+        )
         sim.swap_goal = targets.swap
         sim.host.update_blocking()
         sim.wake_scheduler = env.event()

@@ -46,9 +46,14 @@ def vmkernel_estimate(memory: int) -> int:
 def vm_params(machines: list[VM]) -> VMParams:
     """Per-VM vectors in pages from the scenario's machines."""
     size = np.array([vm.memory // PAGE_SIZE for vm in machines], dtype=np.int64)
-    auto = overhead_mib(np.array([vm.memory / MIB for vm in machines]), np.array([vm.vcpus for vm in machines]))
+    auto = overhead_mib(
+        np.array([vm.memory / MIB for vm in machines]), np.array([vm.vcpus for vm in machines])
+    )
     overhead = np.array(
-        [(vm.overhead if vm.overhead is not None else auto[i] * MIB) // PAGE_SIZE for i, vm in enumerate(machines)],
+        [
+            (vm.overhead if vm.overhead is not None else auto[i] * MIB) // PAGE_SIZE
+            for i, vm in enumerate(machines)
+        ],
         dtype=np.int64,
     )
     return VMParams(
@@ -56,14 +61,20 @@ def vm_params(machines: list[VM]) -> VMParams:
         size=size,
         reservation=np.array([vm.reservation // PAGE_SIZE for vm in machines], dtype=np.int64),
         limit=np.array(
-            [size[i] if vm.limit is None else vm.limit // PAGE_SIZE for i, vm in enumerate(machines)],
+            [
+                size[i] if vm.limit is None else vm.limit // PAGE_SIZE
+                for i, vm in enumerate(machines)
+            ],
             dtype=np.int64,
         ),
         shares=np.array([float(vm.shares) for vm in machines]),
         overhead=overhead,
         tools=np.array([vm.tools for vm in machines], dtype=bool),
         maxmemctl=np.array(
-            [size[i] if vm.maxmemctl is None else vm.maxmemctl // PAGE_SIZE for i, vm in enumerate(machines)],
+            [
+                size[i] if vm.maxmemctl is None else vm.maxmemctl // PAGE_SIZE
+                for i, vm in enumerate(machines)
+            ],
             dtype=np.int64,
         ),
         compressible=np.array([vm.workload.compressible for vm in machines]),
@@ -91,7 +102,9 @@ class Simulation:
         progress: called with (simulated time, duration) as the run advances.
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, progress: Progress | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, seed: int | None = None, progress: Progress | None = None
+    ) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.progress = progress
@@ -99,16 +112,27 @@ class Simulation:
         self.settings: dict[str, float] = dict(scenario.settings())
         self.machines = scenario.machines()
         host_cfg = scenario.host
-        vmkernel = host_cfg.vmkernel if host_cfg.vmkernel is not None else vmkernel_estimate(host_cfg.memory)
+        vmkernel = (
+            host_cfg.vmkernel
+            if host_cfg.vmkernel is not None
+            else vmkernel_estimate(host_cfg.memory)
+        )
         managed = (host_cfg.memory - vmkernel) // PAGE_SIZE
         if managed <= 0:
             raise ValueError("host.vmkernel leaves no memory to manage")
         self.vms = vm_params(self.machines)
         gm = GuestMemory(self.vms.size)
-        domains = salt_domains([vm.salt for vm in self.machines], int(self.settings["Mem.ShareForceSalting"]))
-        sharing = PageSharing(gm, domains, self.vms.pshare, int(self.settings["Memsim.HashBits"]), self.rng)
+        domains = salt_domains(
+            [vm.salt for vm in self.machines], int(self.settings["Mem.ShareForceSalting"])
+        )
+        sharing = PageSharing(
+            gm, domains, self.vms.pshare, int(self.settings["Memsim.HashBits"]), self.rng
+        )
         compressor = Compressor(
-            gm, self.vms.compressible, bool(self.settings["Mem.MemZipEnable"]), self.settings["Mem.MemZipMaxPct"]
+            gm,
+            self.vms.compressible,
+            bool(self.settings["Mem.MemZipEnable"]),
+            self.settings["Mem.MemZipMaxPct"],
         )
         th = thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
         self.host = Host(self.vms, managed, th, gm, sharing, compressor)
@@ -118,7 +142,9 @@ class Simulation:
             cache_pages=host_cfg.swap_cache // PAGE_SIZE,
         )
         self.swapper = Swapper(gm, device, self.rng)
-        self.balloons = Balloons(gm, sharing, compressor, [driver_spec(vm) for vm in self.machines], self.vms.tools)
+        self.balloons = Balloons(
+            gm, sharing, compressor, [driver_spec(vm) for vm in self.machines], self.vms.tools
+        )
         self.balloons.maximum = self.vms.balloon_max(self.settings["Mem.CtlMaxPercent"])
         self.content = ContentModel(self.seed, [vm.guest for vm in self.machines])
         self.guests = Guests(self.host, self.content, self.balloons, self.swapper)

@@ -43,7 +43,9 @@ class Guests:
         swapper: swap device (demand swap-in).
     """
 
-    def __init__(self, host: Host, content: ContentModel, balloons: Balloons, swapper: Swapper) -> None:
+    def __init__(
+        self, host: Host, content: ContentModel, balloons: Balloons, swapper: Swapper
+    ) -> None:
         n = host.vms.n
         self.host, self.content, self.balloons, self.swapper = host, content, balloons, swapper
         self.footprint = np.zeros(n, dtype=np.int64)  #: current in-use ranks
@@ -123,7 +125,9 @@ class Guests:
         owner = owner[first]
         host.back(pages, owner, self.content.fresh(len(pages)))
 
-    def access(self, dt: float, touch_period: float, rng: np.random.Generator, latency: dict[str, float]) -> None:
+    def access(
+        self, dt: float, touch_period: float, rng: np.random.Generator, latency: dict[str, float]
+    ) -> None:
         """Touch working-set pages of VMs with reclaimed memory; fault in what is not resident.
 
         Args:
@@ -134,7 +138,9 @@ class Guests:
         """
         host = self.host
         gm = host.gm
-        reclaimed = gm.counts[:, PageState.COMPRESSED:].sum(axis=1) + gm.count(PageState.GUEST_SWAPPED)
+        reclaimed = gm.counts[:, PageState.COMPRESSED :].sum(axis=1) + gm.count(
+            PageState.GUEST_SWAPPED
+        )
         region = self.balloons.region_start()
         into_balloon = region < self.active
         hit = host.on & (self.active > 0) & ((reclaimed > 0) | into_balloon)

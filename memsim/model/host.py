@@ -95,9 +95,7 @@ class Host:
         Private pages, the VM's charge for shared frames, and its compression cache.
         """
         return (
-            self.gm.count(PageState.PRIVATE)
-            + self.sharing.charge()
-            + self.cache_pages()
+            self.gm.count(PageState.PRIVATE) + self.sharing.charge() + self.cache_pages()
         ).astype(np.float64)
 
     def granted(self) -> Index:
@@ -187,4 +185,3 @@ class Host:
         region_pages, same_vm = region_pages[inside], same_vm[inside]
         untouched = gm.state[region_pages] == PageState.UNTOUCHED
         gm.set_state(region_pages[untouched], PageState.PRIVATE, same_vm[untouched])
-

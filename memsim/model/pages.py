@@ -93,7 +93,9 @@ class GuestMemory:
         base = self.offsets[vms]
         return base + self.order[base + ranks].astype(np.int64)
 
-    def set_state(self, pages: Pages, new: int | NDArray[np.uint8], vms: Pages | None = None) -> None:
+    def set_state(
+        self, pages: Pages, new: int | NDArray[np.uint8], vms: Pages | None = None
+    ) -> None:
         """Move ``pages`` (unique global indices) to state ``new`` and update the counts.
 
         Args:
@@ -111,9 +113,9 @@ class GuestMemory:
             n, N_STATES
         )
         new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
-        self.counts += np.bincount(
-            vms * N_STATES + new_states, minlength=n * N_STATES
-        ).reshape(n, N_STATES)
+        self.counts += np.bincount(vms * N_STATES + new_states, minlength=n * N_STATES).reshape(
+            n, N_STATES
+        )
         self.state[pages] = new_states
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:

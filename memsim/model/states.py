@@ -71,7 +71,9 @@ class Thresholds:
         return order[i]
 
 
-def thresholds(profile: str, host_pages: int, managed_pages: int, settings: dict[str, float]) -> Thresholds:
+def thresholds(
+    profile: str, host_pages: int, managed_pages: int, settings: dict[str, float]
+) -> Thresholds:
     """Thresholds for ``profile`` (DOMAIN.md §1 table).
 
     Args:

@@ -112,6 +112,7 @@ def host_overlay(runs: Runs) -> Figure:
             if s is not None:
                 ax.plot(scale(s.index), s.to_numpy(float), color=color, ls=style, label=label)
         ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
         ax.margins(x=0)
         ax.grid(True, color="#E0E0E0", lw=0.6)
     if not panels:
@@ -152,8 +153,10 @@ def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
                     label=label,
                 )
         ax.set_title(name, fontsize=10)
+        ax.set_ylim(bottom=0)
     label_grid(axes, ncols, scale.label, "%" if counter == "latency" else "MiB")
     _legend(fig, axes[0])
+    fig.suptitle(f"{counter} per VM")
     return fig
 
 

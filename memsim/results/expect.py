@@ -7,6 +7,10 @@ one VM) or ``results.host``, and tests one counter per condition. Every test giv
 
 To add a kind of test, add a function to :data:`TESTS`; to add a kind of claim, add a
 branch to :func:`evaluate_claim`.
+
+Relations (``relative_to``, ``minus``) turn the counter's values into ratios or differences to a
+reference before the tests run; ``equal_rho`` claims check the idle-memory-tax rule. Both are
+computed in :mod:`memsim.results.relations`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from memsim.results.relations import describe_relation, equal_rho_results, related
 from memsim.scenario import Claim, Condition
 from memsim.units import format_duration
 
@@ -130,6 +135,11 @@ def _describe(claim: Claim, counter: str, test: str, condition: Condition) -> st
     value = condition.tests()[test]
     shown = f"{value:g}{unit(counter)}" if isinstance(value, float) else str(value)
     tolerance = f" ± {condition.tol or '5%'}" if test == "approx" else ""
+    if condition.relative_to is not None or condition.minus is not None:
+        relation = describe_relation(claim, counter, condition)
+        if condition.relative_to is not None and isinstance(value, float):
+            shown = f"{value:g}"
+        return f"{_when(claim)}, {relation} {_SYMBOLS[test]} {shown}{tolerance}"
     return f"{_when(claim)}, {claim.target} {counter} {_SYMBOLS[test]} {shown}{tolerance}"
 
 
@@ -163,6 +173,11 @@ def evaluate_claim(claim: Claim, results: ResultsLike) -> list[ClaimResult]:
         One :class:`ClaimResult` per test; a test whose records or column are missing fails
         and says why.
     """
+    if claim.equal_rho is not None:
+        text, gap, passed, detail = equal_rho_results(
+            claim, claim.equal_rho, results, _records, _when(claim)
+        )
+        return [ClaimResult(text, gap, passed, detail)]
     records = _records(claim, results)
     out = []
     for counter, condition in claim.conditions.items():
@@ -173,7 +188,12 @@ def evaluate_claim(claim: Claim, results: ResultsLike) -> list[ClaimResult]:
             elif records.empty:
                 out.append(ClaimResult(text, None, False, f"no records of {claim.target} then"))
             else:
-                measured, passed, detail = TESTS[test](records[counter], condition)
+                values, note = related(records[counter], counter, condition, claim, results)
+                if values is None:
+                    out.append(ClaimResult(text, None, False, note))
+                    continue
+                measured, passed, detail = TESTS[test](values, condition)
+                detail = f"{detail}; {note}" if note else detail
                 out.append(ClaimResult(text, _plain(measured), passed, detail))
     return out
 

@@ -91,8 +91,7 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         name = key.group(1) if key else "?"
         raise _yaml_error(exc, file, f"duplicate key '{name}': each key may appear once") from None
     except MarkedYAMLError as exc:
-        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise _yaml_error(exc, file, f"YAML syntax error: {problem}") from None
+        raise _yaml_error(exc, file, f"YAML syntax error: {_yaml_problem(exc)}") from None
     except YAMLError as exc:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     locations = Locations(file)
@@ -101,6 +100,16 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
     if problems:
         raise ScenarioError(problems)
     return data, locations
+
+
+def _yaml_problem(exc: MarkedYAMLError) -> str:
+    """ruamel's description of a syntax error, with where the enclosing construct began."""
+    problem = str(exc.problem or exc.context or "invalid YAML")
+    start = exc.context_mark
+    if exc.context and start and exc.problem:
+        where = f"line {start.line + 1}, column {start.column + 1}"
+        problem += f" ({exc.context.strip()} that starts at {where})"
+    return problem
 
 
 def _yaml_error(exc: MarkedYAMLError, file: str, message: str) -> ScenarioError:
@@ -289,10 +298,21 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
 
 
 def _items(exc: ValidationError, raw: dict[str, Any], where: Locations) -> list[ErrorItem]:
+    """One located message per problem; a missing key that an unknown key misspells is
+    reported once, as the misspelling."""
+    errors = exc.errors(include_url=False)
+    misspelt = {
+        (error["loc"][:-1], suggestion)
+        for error in errors
+        if error["type"] == "extra_forbidden"
+        for suggestion in _suggest(error)
+    }
     items = []
-    for error in exc.errors(include_url=False):
+    for error in errors:
         loc = _data_path(raw, error["loc"])
         kind = error["type"]
+        if kind == "missing" and (error["loc"][:-1], error["loc"][-1]) in misspelt:
+            continue
         if kind == "memsim":
             for relative, message, *at_key in error.get("ctx", {})["issues"]:
                 path = _data_path(raw, (*error["loc"], *relative))
@@ -325,10 +345,16 @@ def _data_path(raw: Any, loc: tuple[int | str, ...]) -> KeyPath:
     return tuple(path)
 
 
+def _suggest(error: ErrorDetails) -> list[str]:
+    """The allowed key closest to an unknown one, if any is close."""
+    allowed = _allowed_keys(error["loc"][:-1])
+    return difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1, cutoff=0.6)
+
+
 def _unknown_key(error: ErrorDetails) -> str:
     key = str(error["loc"][-1])
     allowed = _allowed_keys(error["loc"][:-1])
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    close = _suggest(error)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     if allowed and (not close or len(allowed) <= _SHORT):
         hint += f" (allowed: {', '.join(allowed)})"

@@ -30,10 +30,9 @@ _FAMILY, _VM, _DUP, _UNIQUE, _WRITE = (np.uint64(k) for k in (11, 13, 17, 19, 23
 
 def family_key(name: str) -> int:
     """A stable 64-bit key for a guest family name (not Python's salted ``hash``)."""
-    key = np.uint64(1469598103934665603)
-    for byte in name.encode():
-        key = combine(key, np.uint64(byte))
-    return int(key)
+    data = np.frombuffer(name.encode(), dtype=np.uint8).astype(np.uint64)
+    keys = combine(np.full(len(data), 1469598103934665603, dtype=np.uint64), data)
+    return int(np.bitwise_xor.reduce(keys * (np.arange(len(data), dtype=np.uint64) + 1)))
 
 
 class ContentModel:
@@ -48,14 +47,18 @@ class ContentModel:
         n = len(families)
         self.seed = np.uint64(seed)
         self.family = np.array([family_key(f) for f in families], dtype=np.uint64)
-        self.vm_key = combine(np.full(n, self.seed, dtype=np.uint64), np.arange(n, dtype=np.uint64) + _VM)
+        self.vm_key = combine(
+            np.full(n, self.seed, dtype=np.uint64), np.arange(n, dtype=np.uint64) + _VM
+        )
         self.zero = np.zeros(n)
         self.shared = np.zeros(n)
         self.duplicate = np.zeros(n)
         self.dup_pool = np.ones(n, dtype=np.int64)
         self._writes = 0
 
-    def set_mix(self, vm: int, zero: float, shared: float, duplicate: float, footprint: int) -> None:
+    def set_mix(
+        self, vm: int, zero: float, shared: float, duplicate: float, footprint: int
+    ) -> None:
         """Set VM ``vm``'s content mix; the duplicate pool holds about two copies per id."""
         self.zero[vm], self.shared[vm], self.duplicate[vm] = zero, shared, duplicate
         self.dup_pool[vm] = max(1, int(duplicate * footprint / 2))

@@ -33,7 +33,9 @@ class Change:
 
 def initial_values(vm: VM) -> dict[str, Any]:
     """The workload keys at power-on, sizes resolved to pages."""
-    return resolved(vm.workload.model_dump(exclude={"phases", "trace", "boot"}), vm.memory, vm.workload)
+    return resolved(
+        vm.workload.model_dump(exclude={"phases", "trace", "boot"}), vm.memory, vm.workload
+    )
 
 
 def resolved(values: dict[str, Any], memory: int, source: Workload | Any) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def resolved(values: dict[str, Any], memory: int, source: Workload | Any) -> dic
         if key in out and out[key] is not None:
             out[key] = amount_pages(getattr(source, key), memory)
     if "content" in out and out["content"] is not None:
-        out["content"] = getattr(source, "content")
+        out["content"] = source.content
     return out
 
 
@@ -73,6 +75,11 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
         strict=True,
     ):
         fp = int(min(footprint * MIB // PAGE_SIZE, cap))
-        out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": int(min(active * MIB // PAGE_SIZE, fp))}))
+        out.append(
+            Change(
+                vm.power_on + t,
+                index,
+                {"footprint": fp, "active": int(min(active * MIB // PAGE_SIZE, fp))},
+            )
+        )
     return out
-

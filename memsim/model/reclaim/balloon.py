@@ -92,7 +92,9 @@ class Balloons:
         self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
         self.stuck = np.zeros(n, dtype=bool)
 
-    def step(self, now: float, dt: float, on: NDArray[np.bool_], footprint: Index, cache: Vec) -> None:
+    def step(
+        self, now: float, dt: float, on: NDArray[np.bool_], footprint: Index, cache: Vec
+    ) -> None:
         """Move every working driver toward its target for ``dt`` seconds.
 
         Args:
@@ -109,7 +111,9 @@ class Balloons:
         size = self.gm.sizes
         frontier = size - self.size
         cache_floor = footprint - np.floor(footprint * cache).astype(np.int64)
-        rate = np.where(frontier > footprint, FAST, np.where(frontier > cache_floor, CACHE, self.slow_rate))
+        rate = np.where(
+            frontier > footprint, FAST, np.where(frontier > cache_floor, CACHE, self.slow_rate)
+        )
         grow = works & (target > self.size)
         step = np.minimum(target - self.size, np.floor(rate * factor * dt).astype(np.int64))
         step = np.where(grow, np.maximum(step, 0), 0)

@@ -82,7 +82,7 @@ class PageSharing:
         self._credit = np.zeros(n)
 
     # -- scanning -------------------------------------------------------------------------
-    def scan(self, quota: NDArray[np.float64], vms_on: NDArray[np.bool_]) -> int:
+    def scan(self, quota: NDArray[np.floating], vms_on: NDArray[np.bool_]) -> int:
         """Visit ``quota`` pages (fractional, carried over) of each powered-on VM.
 
         Returns:
@@ -132,7 +132,8 @@ class PageSharing:
         salt = self.domain[owner]
         h = table.key_hash(content)
         order = np.lexsort((content, h, salt))
-        pages, owner, content, salt, h = (a[order] for a in (pages, owner, content, salt, h))
+        pages, owner = pages[order], owner[order]
+        content, salt, h = content[order], salt[order], h[order]
         new_group = np.ones(len(pages), dtype=bool)
         new_group[1:] = (salt[1:] != salt[:-1]) | (h[1:] != h[:-1])
         first = np.flatnonzero(new_group)
