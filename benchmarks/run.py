@@ -35,12 +35,22 @@ def parse_value(text: str) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("scenario", help="s, m, l, or the path of a scenario file")
     ap.add_argument("--duration", help="override the simulated duration (e.g. 2h)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="scenario override")
+    ap.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="scenario override"
+    )
     ap.add_argument("--profile", metavar="OUT", help="run under cProfile and write stats to OUT")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
+    ap.add_argument(
+        "--watch",
+        action="store_true",
+        help="diagnostic: build memsim.engine.simulation.Simulation directly (what api.run does) "
+        "and add the TPS table size, host state and page-state totals to each progress line",
+    )
     args = ap.parse_args(argv)
 
     t_import = time.perf_counter()
@@ -55,12 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = parse_value(value)
-    if args.duration:
-        overrides["duration"] = args.duration
     if overrides:
         from memsim.scenario import apply_overrides
 
         scenario = apply_overrides(scenario, overrides)
+    if args.duration:
+        # cut the run short without re-validating: phases and events after the new end would be
+        # validation errors, but the engine simply never reaches them
+        scenario = scenario.model_copy(update={"duration": parse_duration(args.duration)})
     import_s = time.perf_counter() - t_import
 
     duration = scenario.duration
@@ -68,13 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     n_vms = len(scenario.machines())
     guest_gib = sum(vm.memory for vm in scenario.machines()) / 2**30
     print(f"scenario     {scenario.name} ({path.name})")
-    print(f"vms          {n_vms}, {guest_gib:.1f} GiB configured on a {scenario.host.memory / 2**30:.2f} GiB host")
-    print(f"simulated    {duration:.0f} s, step {step:g} s, record_every {scenario.record_every:g} s")
+    print(
+        f"vms          {n_vms}, {guest_gib:.1f} GiB configured on a {scenario.host.memory / 2**30:.2f} GiB host"
+    )
+    print(
+        f"simulated    {duration:.0f} s, step {step:g} s, record_every {scenario.record_every:g} s"
+    )
     print(f"python       {platform.python_version()}  (import+load {import_s:.2f} s, not counted)")
     sys.stdout.flush()
 
     started = time.perf_counter()
     last = [started]
+
+    sim_ref: list[object] = []
 
     def progress(now: float, total: float) -> None:
         if args.quiet:
@@ -83,9 +101,29 @@ def main(argv: list[str] | None = None) -> int:
         if t - last[0] >= 5.0 or now >= total:
             last[0] = t
             rate = now / max(t - started, 1e-9)
-            print(f"  {now / total:4.0%}  sim {now:8.0f} s  wall {t - started:7.1f} s  {rate:8.0f} sim-s/s", flush=True)
+            extra = ""
+            if sim_ref:
+                sim = sim_ref[0]
+                table = sim.host.sharing.table  # type: ignore[attr-defined]
+                c = sim.host.gm.counts.sum(axis=0) * 4096 / 2**30  # type: ignore[attr-defined]
+                extra = (
+                    f"  {sim.host.state.name.lower():5s} table {table.live / 1e6:6.3f}M live"  # type: ignore[attr-defined]
+                    f" {table.frames / 1e6:5.2f}M frames cap {table.capacity / 1e6:6.1f}M"
+                    f"  GiB priv {c[1]:.0f} shr {c[2]:.0f} bal {c[3] + c[4]:.0f} zip {c[5]:.0f} swp {c[6] + c[7]:.0f}"
+                    f"  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+                )
+            print(
+                f"  {now / total:4.0%}  sim {now:8.0f} s  wall {t - started:7.1f} s  {rate:8.0f} sim-s/s{extra}",
+                flush=True,
+            )
 
-    if args.profile:
+    if args.watch:
+        from memsim.engine.simulation import Simulation
+
+        sim = Simulation(scenario, progress=progress)
+        sim_ref.append(sim)
+        results = sim.run()
+    elif args.profile:
         prof = cProfile.Profile()
         results = prof.runcall(api.run, scenario, progress=progress)
         prof.dump_stats(args.profile)

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from click.testing import Result
 from synthetic_results import make_results
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from memsim.cli import app
 from memsim.scenario import load
@@ -18,8 +17,8 @@ def _said(result: Result) -> str:
     return " ".join(result.output.split())
 
 
-def _saved(tmp_path: Path, name: str, **kwargs: object) -> Path:
-    return make_results(2, **kwargs).save(tmp_path / name, report=False)
+def _saved(tmp_path: Path, name: str, scale: float = 1.0) -> Path:
+    return make_results(2, scale=scale).save(tmp_path / name, report=False)
 
 
 def test_report_rerenders(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from itertools import pairwise
 
 import matplotlib
+import numpy as np
 import pytest
+from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from synthetic_results import make_results
@@ -24,6 +26,12 @@ def _band_colors(ax) -> set[str]:
     }
 
 
+def _legend_texts(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    assert legend is not None
+    return [t.get_text() for t in legend.get_texts()]
+
+
 def _texts(fig: Figure) -> str:
     return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
 
@@ -42,7 +50,7 @@ def test_host_memory_content() -> None:
     top, bottom = fig.axes[:2]
     assert top.get_ylabel() == "host memory (MiB)"
     assert bottom.get_xlabel() == "time (min)"
-    legend = {t.get_text() for t in top.get_legend().get_texts()}
+    legend = set(_legend_texts(top))
     assert {"VM private", "shared frames", "compression cache", "overhead", "free"} <= legend
     assert "managed" in legend
     assert (
@@ -81,7 +89,7 @@ def test_performance_highlights_worst_vms() -> None:
     latency, throughput = fig.axes[:2]
     assert latency.get_ylabel() == "latency (%)"
     assert len(latency.get_lines()) == len(throughput.get_lines()) == 12
-    legend = [t.get_text() for t in latency.get_legend().get_texts()]
+    legend = _legend_texts(latency)
     assert legend[0] == "vm-12" and legend[-1] == "other VMs" and len(legend) == 8
 
 
@@ -94,7 +102,11 @@ def test_vm_grid_content() -> None:
     assert expected | {"compressed", "reservation", "limit"} <= legend
     # vm-1 has a 256 MiB reservation, vm-2 a 768 MiB limit, vm-3 neither
     levels = [
-        {line.get_ydata()[0] for line in ax.get_lines() if line.get_linestyle() == "-."}
+        {
+            float(np.asarray(line.get_ydata())[0])
+            for line in ax.get_lines()
+            if line.get_linestyle() == "-."
+        }
         for ax in panels[:3]
     ]
     assert levels == [{256.0}, {768.0}, set()]

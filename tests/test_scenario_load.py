@@ -128,7 +128,8 @@ def test_event_paths_and_values() -> None:
 def test_advanced_settings_checked() -> None:
     text = BASE.replace(
         "host: {memory: 4GiB}",
-        "host:\n  memory: 4GiB\n  advanced: {Mem.IdleTax: 100, Mem.SamplePeriod: 1.5, Memsim.Foo: 1}",
+        "host:\n  memory: 4GiB\n"
+        "  advanced: {Mem.IdleTax: 100, Mem.SamplePeriod: 1.5, Memsim.Foo: 1}",
     )
     found = messages(text)
     assert "host.advanced.Mem.IdleTax: Mem.IdleTax must lie between 0 and 99, got 100" in found[0]

@@ -101,6 +101,9 @@ def schedule(
     else:
         want_b = b + excess
     want_b = np.maximum(want_b, b + over_limit)
+    # memory within the touched reservation is never reclaimed
+    room = np.maximum(consumed - np.minimum(vms.reservation, tch), 0.0)
+    want_b = np.minimum(want_b, b + room)
     balloon = np.clip(np.round(want_b), 0, balloons.maximum).astype(np.int64)
     balloon = np.where(on, balloon, 0)
 
@@ -110,6 +113,7 @@ def schedule(
     else:
         swap = np.where(state == MemState.SOFT, excess, 0.0)
         swap = np.maximum(swap, over_limit) - np.maximum(can_take, 0)
-    swap = np.where(on, np.maximum(np.round(swap), 0), 0).astype(np.int64)
+    swap = np.minimum(swap, room - np.maximum(balloon - b, 0))
+    swap = np.where(on, np.maximum(np.floor(swap), 0), 0).astype(np.int64)
     balloons.target = balloon
     return Targets(ent, balloon, swap)

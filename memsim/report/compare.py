@@ -122,10 +122,12 @@ def host_overlay(runs: Runs) -> Figure:
     return fig
 
 
-def _legend(fig: Figure, ax: Axes) -> None:
+def _legend(fig: Figure, ax: Axes, title: str | None = None) -> None:
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside upper center", ncols=min(4, len(labels)))
+        fig.legend(
+            handles, labels, loc="outside upper center", ncols=min(4, len(labels)), title=title
+        )
 
 
 def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
@@ -155,8 +157,7 @@ def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
         ax.set_title(name, fontsize=10)
         ax.set_ylim(bottom=0)
     label_grid(axes, ncols, scale.label, "%" if counter == "latency" else "MiB")
-    _legend(fig, axes[0])
-    fig.suptitle(f"{counter} per VM")
+    _legend(fig, axes[0], title=f"{counter} per VM, by run")
     return fig
 
 

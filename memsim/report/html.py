@@ -122,7 +122,7 @@ def write_report(results: Results, directory: Path | str) -> Path:
         facts=tables.run_facts(results.manifest),
         figures=_render(report_figures(results), directory),
         vm_summary=tables.frame_html(summary.vms, tables.SUMMARY_LABELS),
-        host_summary=tables.frame_html(summary.host, tables.SUMMARY_LABELS),
+        host_summary=tables.frame_html(summary.host, tables.SUMMARY_LABELS, transpose=True),
         scenario=tables.scenario_tables(results.manifest),
         events=tables.event_tables(results),
     )

@@ -33,6 +33,7 @@ from memsim.report.style import (
     small_multiples,
     state_legend_handles,
 )
+from memsim.results.summary import STATES
 
 if TYPE_CHECKING:
     from memsim.results.results import Results
@@ -50,7 +51,6 @@ __all__ = [
 #: VMs per page of small multiples: 200 VMs make 10 readable pages.
 VMS_PER_PAGE = 20
 
-THRESHOLDS = ("high", "clear", "soft", "hard", "low")
 THRESHOLD_STYLES = ("--", "-.", ":", (0, (5, 2, 1, 2)), (0, (1, 3)))
 
 
@@ -174,7 +174,7 @@ def _thresholds(ax: Axes, results: Results, scale: TimeScale) -> None:
     if not _draw(ax, free, Curve("free", "free", COLORS["free"], "-", 1.8), scale):
         mark_absent(ax, "free memory")
     ends: dict[str, float] = {}
-    for state, style in zip(THRESHOLDS, THRESHOLD_STYLES, strict=True):
+    for state, style in zip(STATES, THRESHOLD_STYLES, strict=True):
         line = results.host.get(f"threshold_{state}")
         if line is not None:
             ax.plot(scale(line.index), line.to_numpy(float), color="k", lw=0.9, ls=style)

@@ -44,10 +44,23 @@ DURATION_KEYS = {"duration", "step", "record_every", "latency", "at"}
 MAX_EVENT_ROWS = 500
 
 
-def frame_html(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
-    """A DataFrame as an HTML table with readable headings and two decimals."""
+def frame_html(
+    frame: pd.DataFrame, labels: Mapping[str, str] | None = None, *, transpose: bool = False
+) -> str:
+    """A DataFrame as an HTML table with readable headings and two decimals.
+
+    ``transpose`` turns a one-row table (a run's host summary) into a column of values.
+    """
     frame = frame.rename(columns=dict(labels or {}))
-    return frame.to_html(classes="table", float_format=lambda x: f"{x:,.2f}", na_rep="–", border=0)
+    if transpose:
+        frame = frame.T
+    return frame.to_html(
+        classes="table",
+        float_format=lambda x: f"{x:,.2f}",
+        na_rep="–",
+        border=0,
+        index_names=False,
+    )
 
 
 def _value(key: str, value: Any) -> str:
@@ -70,9 +83,13 @@ def run_facts(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key in ("description", "duration", "step", "record_every"):
         if scenario.get(key) not in (None, ""):
             facts.append((key.replace("_", " "), _value(key, scenario[key])))
-    for key in ("seed", "wall_time", "created", "python", "platform"):
+    if manifest.get("seed") is not None:
+        facts.append(("seed", str(manifest["seed"])))
+    if manifest.get("wall_time") is not None:
+        facts.append(("wall time", f"{float(manifest['wall_time']):.1f} s"))
+    for key in ("created", "python", "platform"):
         if manifest.get(key) is not None:
-            facts.append((key.replace("_", " "), str(manifest[key])))
+            facts.append((key, str(manifest[key])))
     versions = manifest.get("versions", {})
     if versions:
         facts.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)))

@@ -157,42 +157,44 @@ def esxtop_table(results: Results, host: str = "memsim") -> pd.DataFrame:
             columns[f"\\\\{host}\\Memory\\{theirs}"] = results.host[ours].reindex(index).to_numpy()
     configs = _machine_config(results)
     for gid, name in enumerate(results.vm_names, start=1000):
-        frame = results.vm(name).reindex(index)
-        config = configs.get(name, {})
-        prefix = _group(host, gid, name)
-        static = {
-            "Alloc Min": _static(frame, "reservation", config.get("reservation", 0) / MIB),
-            "Alloc Max": _static(frame, "limit", _mib_or_unlimited(config.get("limit"))),
-            "Alloc Shares": config.get("shares"),
-        }
-        for counter, value in static.items():
-            if value is not None:
-                columns[prefix + counter] = np.where(
-                    frame.index.isin(results.vm(name).index), value, np.nan
-                )
-        for ours, theirs in VM_COUNTERS.items():
-            if ours in frame:
-                columns[prefix + theirs] = frame[ours].to_numpy()
-        size = frame["memory"] if "memory" in frame else config.get("memory", np.nan) / MIB
-        for ours, theirs in VM_PERCENTS.items():
-            if ours in frame:
-                columns[prefix + theirs] = (100.0 * frame[ours] / size).to_numpy()
-        if "latency" in frame:
-            columns[_group(host, gid, name, "Group Cpu") + LATENCY_COUNTER] = frame[
-                "latency"
-            ].to_numpy()
+        recorded = results.vm(name)
+        vm_columns = _vm_columns(recorded.reindex(index), configs.get(name, {}))
+        on = index.isin(recorded.index)  # settings only while the VM is powered on
+        for (obj, counter), values in vm_columns.items():
+            columns[_group(host, gid, name, obj) + counter] = np.where(on, values, np.nan)
     return pd.DataFrame(columns, index=index)
 
 
-def _static(frame: pd.DataFrame, key: str, default: float | None) -> float | None:
-    """A per-VM setting as esxtop shows it: latest recorded value, else the configured one."""
-    if key in frame and frame[key].notna().any():
-        value = float(frame[key].dropna().iloc[-1])
-        return -1.0 if key == "limit" and math.isnan(value) else value
-    return default
+def _vm_columns(frame: pd.DataFrame, config: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """One VM's esxtop columns, keyed by (object, counter); settings from counters or config."""
+    memory = "Group Memory"
+    out: dict[tuple[str, str], Any] = {
+        (memory, "Alloc Min"): _setting(frame, "reservation", config.get("reservation", 0) / MIB),
+        (memory, "Alloc Max"): _setting(frame, "limit", _mib_or_unlimited(config.get("limit"))),
+    }
+    if config.get("shares") is not None:
+        out[(memory, "Alloc Shares")] = float(config["shares"])
+    for ours, theirs in VM_COUNTERS.items():
+        if ours in frame:
+            out[(memory, theirs)] = frame[ours].to_numpy()
+    size = frame["memory"] if "memory" in frame else config.get("memory", np.nan) / MIB
+    for ours, theirs in VM_PERCENTS.items():
+        if ours in frame:
+            out[(memory, theirs)] = (100.0 * frame[ours] / size).to_numpy()
+    if "latency" in frame:
+        out[("Group Cpu", LATENCY_COUNTER)] = frame["latency"].to_numpy()
+    return out
+
+
+def _setting(frame: pd.DataFrame, key: str, default: float) -> float:
+    """A VM setting in MiB: its latest recorded value, else the configured one."""
+    if key not in frame or frame[key].isna().all():
+        return default
+    return float(frame[key].dropna().iloc[-1])
 
 
 def _mib_or_unlimited(limit: int | None) -> float:
+    """Limit in MiB as esxtop writes it: -1 for unlimited."""
     return -1.0 if limit is None else limit / MIB
 
 

@@ -28,7 +28,11 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 def _spell_ref(ref: Reference, claim: Claim, counter: str) -> str:
     vm = ref.vm or claim.target
-    at = "" if ref.at is None else f" at {ref.at if isinstance(ref.at, str) else format_duration(ref.at)}"
+    at = (
+        ""
+        if ref.at is None
+        else f" at {ref.at if isinstance(ref.at, str) else format_duration(ref.at)}"
+    )
     return f"{vm} {ref.counter or counter}{at}"
 
 

@@ -41,9 +41,7 @@ def _time_indexed(frame: pd.DataFrame) -> pd.DataFrame:
     """Put ``time`` (seconds, float) in the index so that ``frame.plot()`` plots over time."""
     if frame.index.name != "time" and "time" in frame.columns:
         frame = frame.set_index("time")
-    frame.index = frame.index.astype(float)
-    frame.index.name = "time"
-    return frame
+    return frame.set_axis(frame.index.astype(float).rename("time"), axis=0)
 
 
 def _events_frame(events: pd.DataFrame) -> pd.DataFrame:

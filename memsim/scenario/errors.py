@@ -31,7 +31,8 @@ class ErrorItem:
     """One problem in a scenario.
 
     Attributes:
-        file: The scenario file, or ``<string>`` / ``<override>`` when it came from elsewhere.
+        file: The scenario file; ``<string>`` or ``<data>`` for text or data given directly,
+            ``--set`` for a value given as an override.
         line: 1-based line of the offending value; 0 when the problem has no line (a missing
             file, a command-line override).
         col: 1-based column; 0 when there is no line.

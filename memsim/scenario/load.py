@@ -70,7 +70,7 @@ class Locations:
             if path[:n] in positions:
                 return ErrorItem(self.file, *positions[path[:n]], text, message)
             positions = self.values
-        return ErrorItem(self.file, 1, 1, text, message)
+        return ErrorItem(self.file, 0, 0, text, message)
 
 
 # --- YAML -----------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         raise _yaml_error(exc, file, f"YAML syntax error: {_yaml_problem(exc)}") from None
     except YAMLError as exc:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
-    locations = Locations(file)
+    locations = Locations(file, values={(): (1, 1)})
     problems: list[ErrorItem] = []
     data = _plain(document, (), locations, problems)
     if problems:

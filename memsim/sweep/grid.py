@@ -227,7 +227,9 @@ def _check(scenario: Scenario, axes: Sequence[Axis]) -> None:
         raise ScenarioError(problems)
 
 
-def _point_errors(scenario: Scenario, point: Mapping[str, Any], axis: Axis | None) -> list[ErrorItem]:
+def _point_errors(
+    scenario: Scenario, point: Mapping[str, Any], axis: Axis | None
+) -> list[ErrorItem]:
     try:
         apply_overrides(scenario, point)
     except ScenarioError as exc:
@@ -235,7 +237,9 @@ def _point_errors(scenario: Scenario, point: Mapping[str, Any], axis: Axis | Non
     return []
 
 
-def _relocate(item: ErrorItem, scenario: Scenario, point: Mapping[str, Any], axis: Axis | None) -> ErrorItem:
+def _relocate(
+    item: ErrorItem, scenario: Scenario, point: Mapping[str, Any], axis: Axis | None
+) -> ErrorItem:
     """Place an override error at the sweep axis it came from (file position or ``--grid``)."""
     shown = ", ".join(f"{path}={label(value)}" for path, value in point.items())
     message = f"{item.message} (grid point {shown})"

@@ -1,0 +1,232 @@
+"""Reproduce the published results of VALIDATION.md and print a Markdown table.
+
+Run ``python -m memsim.validation`` (``--out FILE``, default ``docs/validation.md``). Each row
+is one published number or statement, what memsim measures in the matching scenario under
+``scenarios/``, the tolerance we allow, and whether it is met. V2 sweeps the number of VMs
+(1 to 10) through overrides of ``scenarios/osdi02-page-sharing.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from memsim.api import run
+from memsim.results.expect import evaluate
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    experiment: str
+    published: str
+    memsim: str
+    tolerance: str
+    met: bool
+
+
+def _claims_rows(experiment: str, name: str, published: list[str]) -> list[Row]:
+    """Rows from a scenario's own ``expect:`` claims, paired with the published statements."""
+    results = run(SCENARIOS / f"{name}.yaml")
+    outcomes = evaluate(results.scenario.expect, results)
+    rows = []
+    for i, o in enumerate(outcomes):
+        pub = published[i] if i < len(published) else ""
+        shown = (
+            o.measured if isinstance(o.measured, str) or o.measured is None else f"{o.measured:.3g}"
+        )
+        rows.append(Row(experiment, pub, f"{o.claim}: {shown}", o.detail, o.passed))
+    return rows
+
+
+def page_sharing_sweep() -> list[Row]:
+    """V2: 1 to 10 identical 40 MB VMs; sharing and reclaimed memory at the end."""
+    path = SCENARIOS / "osdi02-page-sharing.yaml"
+    shared, saved = {}, {}
+    for n in (1, 2, 4, 6, 8, 10):
+        host = run(path, overrides={"vms.linux.count": n, "expect": []}).host.iloc[-1]
+        shared[n], saved[n] = float(host["shared"]), float(host["sharedSaved"])
+    total = {n: 40.0 * n for n in shared}
+    copies = {n: shared[n] - saved[n] for n in shared}
+    spread = max(copies[n] for n in shared if n >= 2) - min(copies[n] for n in shared if n >= 2)
+    per_vm = [(saved[n] - saved[2]) / (n - 2) for n in shared if n > 2]
+    return [
+        Row(
+            "V2 one VM",
+            "reclaims nearly 5 MB",
+            f"{saved[1]:.1f} MiB",
+            "4–6 MiB",
+            4 <= saved[1] <= 6,
+        ),
+        Row(
+            "V2 10 VMs",
+            "sharing approaches 67 %",
+            f"{shared[10] / total[10]:.1%}",
+            "60–72 %",
+            0.60 <= shared[10] / total[10] <= 0.72,
+        ),
+        Row(
+            "V2 10 VMs",
+            "nearly 60 % reclaimed",
+            f"{saved[10] / total[10]:.1%}",
+            "53–65 %",
+            0.53 <= saved[10] / total[10] <= 0.65,
+        ),
+        Row(
+            "V2 2–10 VMs",
+            "reclaimed grows linearly after the 2nd VM",
+            f"{min(per_vm):.1f}–{max(per_vm):.1f} MiB per added VM",
+            "slopes within 10 %",
+            max(per_vm) <= 1.1 * min(per_vm),
+        ),
+        Row(
+            "V2 2–10 VMs",
+            "shared − reclaimed nearly constant",
+            f"{min(copies[n] for n in shared if n >= 2):.1f}–{max(copies[n] for n in shared if n >= 2):.1f} MiB",
+            "spread ≤ 5 MiB",
+            spread <= 5.0,
+        ),
+    ]
+
+
+EXPERIMENTS: list[tuple[str, Callable[[], list[Row]]]] = [
+    (
+        "V1",
+        lambda: _claims_rows(
+            "V1 idle memory tax",
+            "osdi02-idle-memory-tax",
+            [
+                "179 MB each at τ = 0",
+                "179 MB each at τ = 0",
+                "new split in under a minute",
+                "memory moves to the active VM",
+                "dbench throughput +30 % or more",
+                "A₁ + k·I₁ = A₂ + k·I₂, k = 4",
+                "(host not in hard after boot)",
+            ],
+        ),
+    ),
+    ("V2", page_sharing_sweep),
+    (
+        "V3a",
+        lambda: _claims_rows(
+            "V3 A: 10 × Windows NT",
+            "osdi02-real-world-sharing-a",
+            ["673 MB reclaimed (32.9 %)", "880 MB shared"],
+        ),
+    ),
+    (
+        "V3b",
+        lambda: _claims_rows(
+            "V3 B: 9 × Linux",
+            "osdi02-real-world-sharing-b",
+            ["345 MB reclaimed (18.7 %)", "70 MB zero pages"],
+        ),
+    ),
+    (
+        "V3c",
+        lambda: _claims_rows(
+            "V3 C: 5 × Linux",
+            "osdi02-real-world-sharing-c",
+            ["120 MB reclaimed (7.2 %)", "25 MB zero pages"],
+        ),
+    ),
+    (
+        "V4",
+        lambda: _claims_rows(
+            "V4 ballooning costs little",
+            "osdi02-balloon-overhead",
+            [
+                "ballooned within a few % of native (4.4 % at 128 MB)",
+                "(balloon does the reclaiming)",
+                "(held at 128 MB)",
+                "(no swapping)",
+            ],
+        ),
+    ),
+    (
+        "V5",
+        lambda: _claims_rows(
+            "V5 active-memory estimate",
+            "osdi02-working-set",
+            [
+                "(background only)",
+                "follows increases quickly",
+                "decreases slowly",
+                "(back to background)",
+            ],
+        ),
+    ),
+    (
+        "V6",
+        lambda: _claims_rows(
+            "V6 host under pressure",
+            "osdi02-dynamic-reallocation",
+            [
+                "host almost always in high",
+                "idle SQL drops to 160 MB min",
+                "idle SQL drops to 160 MB min",
+                "memory given back quickly on query",
+                "sharing saves about 200 MB",
+            ],
+        ),
+    ),
+    ("V7", lambda: _claims_rows("V7 reclamation compared", "reclamation-compared", [])),
+]
+
+NOT_REPRODUCED = [
+    Row(
+        "V4",
+        "throughput grows with memory (cache-hungry dbench)",
+        "not modelled: throughput is 1 − stall share",
+        "—",
+        False,
+    ),
+    Row("V6", "325 MB zero pages shared vs 35 MB swapped at boot", "not checked", "—", False),
+]
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table."""
+    lines = ["| experiment | published | memsim | tolerance | met? |", "|---|---|---|---|---|"]
+    for r in rows:
+        cells = (r.experiment, r.published, r.memsim, r.tolerance, "yes" if r.met else "**no**")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every reproduction, print the table and write it to ``--out``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/validation.md")
+    parser.add_argument("--only", nargs="*", help="experiment ids, e.g. V1 V2")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for key, make in EXPERIMENTS:
+        if args.only and key not in args.only:
+            continue
+        if key == "V7" and not (SCENARIOS / "reclamation-compared.yaml").exists():
+            continue
+        rows += make()
+    if not args.only:
+        rows += NOT_REPRODUCED
+    text = table(rows)
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(
+        "# Reproducing the published results\n\nGenerated by `python -m memsim.validation`.\n\n"
+        + text
+    )
+    tmp.replace(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
