@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     guest_gib = sum(vm.memory for vm in scenario.machines()) / 2**30
     print(f"scenario     {scenario.name} ({path.name})")
     print(
-        f"vms          {n_vms}, {guest_gib:.1f} GiB configured on a {scenario.host.memory / 2**30:.2f} GiB host"
+        f"vms          {n_vms}, {guest_gib:.1f} GiB configured"
+        f" on a {scenario.host.memory / 2**30:.2f} GiB host"
     )
     print(
         f"simulated    {duration:.0f} s, step {step:g} s, record_every {scenario.record_every:g} s"
@@ -109,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
                 extra = (
                     f"  {sim.host.state.name.lower():5s} table {table.live / 1e6:6.3f}M live"  # type: ignore[attr-defined]
                     f" {table.frames / 1e6:5.2f}M frames cap {table.capacity / 1e6:6.1f}M"
-                    f"  GiB priv {c[1]:.0f} shr {c[2]:.0f} bal {c[3] + c[4]:.0f} zip {c[5]:.0f} swp {c[6] + c[7]:.0f}"
+                    f"  GiB priv {c[1]:.0f} shr {c[2]:.0f} bal {c[3] + c[4]:.0f}"
+                    f" zip {c[5]:.0f} swp {c[6] + c[7]:.0f}"
                     f"  maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
                 )
             print(
-                f"  {now / total:4.0%}  sim {now:8.0f} s  wall {t - started:7.1f} s  {rate:8.0f} sim-s/s{extra}",
+                f"  {now / total:4.0%}  sim {now:8.0f} s  wall {t - started:7.1f} s"
+                f"  {rate:8.0f} sim-s/s{extra}",
                 flush=True,
             )
 

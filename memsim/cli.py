@@ -281,7 +281,7 @@ def sweep(
         typer.Option(help="Add or replace an axis: key.path=v1,v2,... (repeatable)."),
     ] = None,
     seeds: Annotated[
-        int | None, typer.Option(help="Seeds per grid point [default: sweep: block's, else 1].")
+        int | None, typer.Option(help="Seeds per grid point (default: the sweep: block's, else 1).")
     ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Run on a local dask cluster of N worker processes.")
@@ -294,7 +294,9 @@ def sweep(
         bool, typer.Option(help="Finish an interrupted sweep in the folder.")
     ] = False,
     force: Annotated[bool, typer.Option(help="Start over in a folder holding a sweep.")] = False,
-    metric: Annotated[str, typer.Option(help="Metric of the report.")] = "worst_latency",
+    metric: Annotated[
+        str, typer.Option(help="Metric of the report, e.g. peak_latency, peak_swapped, min_free.")
+    ] = "worst_latency",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""

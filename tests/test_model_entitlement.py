@@ -96,5 +96,5 @@ def test_agrees_with_page_by_page_revocation(case) -> None:  # type: ignore[no-u
     shares, active, lower, upper, available, tax = case
     fast = entitlement(shares, active, lower, upper, available, tax)
     slow = reference(shares, active, lower, upper, available, tax)
-    # page granularity: each VM within two pages of the continuous answer
-    assert np.all(np.abs(fast - slow) <= 2.0 + 1e-6), (fast, slow)
+    # page granularity: every other VM's rounding (< 1 page each) can land on one VM
+    assert np.all(np.abs(fast - slow) <= len(shares) + 1e-6), (fast, slow)

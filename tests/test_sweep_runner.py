@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +41,15 @@ def test_serial_sweep_writes_table_runs_and_report(scenario, tmp_path: Path) -> 
     assert (out / "report.html").read_text().count("data:image/png;base64,") == 1
     assert (seen[0].done, seen[0].total, seen[0].row) == (0, 8, None)
     assert (seen[-1].done, seen[-1].failed, seen[-1].left) == (8, 0, 0)
+
+
+def test_serial_sweeps_do_not_import_dask(scenario) -> None:
+    code = (
+        "import sys, memsim.sweep as s, memsim.scenario as sc;"
+        f"s.sweep(sc.load({str(scenario.source)!r}), grid={{'vms.web.count': [1]}});"
+        "assert 'distributed' not in sys.modules and 'dask' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_dask_gives_the_same_numbers(scenario) -> None:

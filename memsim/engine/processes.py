@@ -143,7 +143,11 @@ def balloon_driver(sim: Simulation) -> Proc:
     """Every second: balloon drivers poll their targets (DOMAIN.md §3)."""
     while True:
         g = sim.guests
+        was_stuck = sim.balloons.stuck.copy()
         sim.balloons.step(sim.env.now, 1.0, sim.host.on, g.footprint, g.cache)
+        for vm in np.flatnonzero((sim.balloons.stuck != was_stuck) & sim.host.on):
+            kind = "balloon_stuck" if sim.balloons.stuck[vm] else "balloon_responding"
+            sim.log(kind, sim.vms.names[vm])
         sim.update_state()
         yield sim.env.timeout(1.0)
 

@@ -30,6 +30,7 @@ def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
     g.active[vm] = min(max(int(now["active"]), int(heap * footprint)), footprint)
     g.writes[vm] = float(now.get("writes", 0.0))
     g.cache[vm] = float(now.get("cache", 0.0))
+    g.dataset[vm] = int(now.get("dataset", 0))
     sim.vms.compressible[vm] = float(now.get("compressible", 0.0))
     content = now.get("content")
     if content is not None:
@@ -87,6 +88,6 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> None:
 
 def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> None:
     memory = int(sim.vms.size[vm]) * PAGE_SIZE
-    if key in ("footprint", "active"):
+    if key in ("footprint", "active", "dataset"):
         value = amount_pages(value, memory)
     apply_workload(sim, vm, {key: value})

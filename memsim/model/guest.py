@@ -6,7 +6,8 @@ its effective active size ``a`` (DESIGN.md §3). Each step:
 * **Boot.** A ``boot: zero`` guest first touches every page with zeros, as Windows does.
 * **Growth.** When the footprint grows, the guest writes its contents into ranks [u, u′); the
   pages get machine memory (subject to free memory and blocking in ``low``); a shared page breaks
-  copy-on-write; growth into the balloon makes the guest page that data out itself.
+  copy-on-write. The guest cannot grow into its balloon; when the balloon deflates, the guest
+  fills the returned memory again up to its target (page cache re-read, data paged back in).
 * **Writes.** ``writes`` of the working set per minute get fresh contents (COW breaks on shared
   pages, which is what erodes sharing over time).
 * **Accesses.** Working-set pages are touched about once per ``Memsim.TouchPeriod``; a touch of
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
-from memsim.model.pages import PageState
+from memsim.model.pages import RESIDENT, PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
 from memsim.workload.content import ContentModel
@@ -53,6 +54,8 @@ class Guests:
         self.active = np.zeros(n, dtype=np.int64)  #: working-set ranks (incl. heap)
         self.writes = np.zeros(n)  #: share of the working set rewritten per minute
         self.cache = np.zeros(n)  #: page-cache share of the footprint
+        self.dataset = np.zeros(n, dtype=np.int64)  #: data re-read through the page cache
+        self.cache_misses = np.zeros(n, dtype=np.int64)  #: cumulative reads from guest disk
         self.boot_left = np.zeros(n, dtype=np.int64)  #: pages still to zero at boot
         self.stall = np.zeros(n)  #: cumulative seconds waiting on faults
         self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
@@ -67,28 +70,30 @@ class Guests:
     def power_off(self, vm: int) -> None:
         """Stop VM ``vm``."""
         self.footprint[vm] = self.target[vm] = self.active[vm] = self.boot_left[vm] = 0
+        self.dataset[vm] = 0
 
     # -- growth ---------------------------------------------------------------------------
     def grow(self, rate: float, dt: float) -> None:
-        """Boot zeroing, then footprint growth, at ``rate`` pages/s per VM."""
+        """Boot zeroing, then footprint growth, at ``rate`` pages/s per VM.
+
+        The guest cannot use what its balloon holds: its footprint stops at the balloon's
+        first rank, and when the balloon deflates the guest fills the returned memory again
+        (page cache re-read, data paged back in) up to its target footprint.
+        """
         host = self.host
         budget = np.where(host.on, int(rate * dt), 0)
         self._zero(np.minimum(budget, self.boot_left))
         budget = np.where(self.boot_left > 0, 0, budget)
-        self.footprint = np.minimum(self.footprint, self.target)
-        grow = np.minimum(self.target - self.footprint, budget)
+        frontier = self.balloons.region_start()
+        self.footprint = np.minimum(np.minimum(self.footprint, self.target), frontier)
+        grow = np.minimum(np.minimum(self.target, frontier) - self.footprint, budget)
         vms = np.flatnonzero(grow > 0)
         if len(vms) == 0:
             return
         owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
         pages = host.gm.by_rank(owner, rank)
-        in_balloon = rank >= self.balloons.region_start()[owner]
-        host.gm.set_state(pages[in_balloon], PageState.GUEST_SWAPPED, owner[in_balloon])
-        self.balloons.guest_swapped_out += np.bincount(owner[in_balloon], minlength=len(grow))
-        out = ~in_balloon
-        written = host.back(pages[out], owner[out], self.content.contents(owner[out], rank[out]))
+        written = host.back(pages, owner, self.content.contents(owner, rank))
         done = np.bincount(host.gm.vm_of(written), minlength=len(grow))
-        done += np.bincount(owner[in_balloon], minlength=len(grow))
         # growth is in rank order: a VM advances by what it could write (in order, mostly)
         self.footprint += np.minimum(done, grow)
         self._count_blocked(grow - done, grow, dt)
@@ -101,8 +106,10 @@ class Guests:
         start = host.gm.sizes[vms] - self.boot_left[vms]
         owner, rank = repeat_ranges(vms, start, start + count[vms])
         pages = host.gm.by_rank(owner, rank)
-        written = host.back(pages, owner, np.zeros(len(pages), dtype=np.uint64))
+        ballooned = host.gm.state[pages] == PageState.BALLOONED
+        written = host.back(pages[~ballooned], owner[~ballooned], np.zeros((~ballooned).sum(), dtype=np.uint64))
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
+        done += np.bincount(owner[ballooned], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
         self._count_blocked(count - done, count, 1.0)
 
@@ -123,7 +130,25 @@ class Guests:
         owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
         pages, first = np.unique(host.gm.by_rank(owner, rank), return_index=True)
         owner = owner[first]
+        # a write to a page that is not resident waits for its fault (see access)
+        resident = np.isin(host.gm.state[pages], RESIDENT)
+        pages, owner = pages[resident], owner[resident]
         host.back(pages, owner, self.content.fresh(len(pages)))
+
+    def _read_dataset(
+        self, dt: float, touch_period: float, rng: np.random.Generator, disk_latency: float
+    ) -> None:
+        """Reads of each VM's dataset: what the page cache cannot hold comes from guest disk.
+
+        The page cache has the memory the guest can use (its size less the balloon) less the
+        non-cache part of its footprint; a dataset larger than that misses in proportion.
+        """
+        room = self.balloons.region_start() - self.footprint * (1.0 - self.cache)
+        hit = np.clip(room / np.maximum(self.dataset, 1), 0.0, 1.0)
+        expected = self.dataset * (1.0 - hit) * dt / touch_period
+        misses = np.where(self.host.on & (self.dataset > 0), rng.poisson(expected), 0)
+        self.cache_misses += misses
+        self.stall += misses * disk_latency
 
     def access(
         self, dt: float, touch_period: float, rng: np.random.Generator, latency: dict[str, float]
@@ -143,6 +168,7 @@ class Guests:
         )
         region = self.balloons.region_start()
         into_balloon = region < self.active
+        self._read_dataset(dt, touch_period, rng, latency["guest_swap"])
         hit = host.on & (self.active > 0) & ((reclaimed > 0) | into_balloon)
         count = np.where(hit, rng.poisson(self.active * dt / touch_period), 0)
         vms = np.flatnonzero(count)

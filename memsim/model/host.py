@@ -143,15 +143,14 @@ class Host:
     def back(self, pages: Index, owner: Index, content: NDArray[np.uint64]) -> Index:
         """The guest writes ``content`` into ``pages``; returns the pages actually written.
 
-        Untouched pages get a machine page (a whole 2 MiB region in a large-page VM), shared
-        pages break copy-on-write, private pages just change contents; non-resident pages are
-        not written here (the fault path brings them in). Allocation is limited by
-        :meth:`grant`, per VM, in array order.
+        Every page that is not private needs a machine page: an untouched one (a whole 2 MiB
+        region in a large-page VM), a shared one (copy-on-write break), and one whose old data
+        was compressed, swapped or paged out by the guest (the write replaces it). Allocation is
+        limited by :meth:`grant`, per VM, in array order. Callers never pass ballooned pages.
         """
         gm = self.gm
         state = gm.state[pages]
-        needs = (state == PageState.UNTOUCHED) | (state == PageState.SHARED)
-        resident = needs | (state == PageState.PRIVATE)
+        needs = state != PageState.PRIVATE
         cost = np.where(self.sharing.large[owner] & (state == PageState.UNTOUCHED), LARGE_PAGE, 1)
         want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
         ok = self.grant(want.astype(np.int64))
@@ -159,13 +158,17 @@ class Host:
         spent = np.zeros(len(pages))
         need_idx = np.flatnonzero(needs)
         spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
-        keep = (resident & ~needs) | (needs & (spent <= ok[owner]))
+        keep = ~needs | (spent <= ok[owner])
         pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
         shared = state == PageState.SHARED
         self.sharing.break_cow(pages[shared], owner[shared])
+        compressed = state == PageState.COMPRESSED
+        self.compressor.drop(pages[compressed], owner[compressed])
         fresh = state == PageState.UNTOUCHED
         if fresh.any():
             self._back_fresh(pages[fresh], owner[fresh])
+        stale = ~(shared | fresh) & (state != PageState.PRIVATE)
+        gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
         gm.content[pages] = content
         return pages
 

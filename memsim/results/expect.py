@@ -127,7 +127,8 @@ def _when(claim: Claim) -> str:
         return t if isinstance(t, str) else format_duration(t)
 
     if claim.during is not None:
-        return f"during {spell(claim.during[0])}–{spell(claim.during[1])}"
+        mean = "mean " if claim.mean else ""
+        return f"{mean}during {spell(claim.during[0])}–{spell(claim.during[1])}"
     return f"at {spell(claim.at if claim.at is not None else 'end')}"
 
 
@@ -192,6 +193,10 @@ def evaluate_claim(claim: Claim, results: ResultsLike) -> list[ClaimResult]:
                 if values is None:
                     out.append(ClaimResult(text, None, False, note))
                     continue
+                if claim.mean:
+                    numbers = _numbers(values)
+                    note = f"mean of {len(numbers)} record(s)" + (f"; {note}" if note else "")
+                    values = pd.Series([numbers.mean()])
                 measured, passed, detail = TESTS[test](values, condition)
                 detail = f"{detail}; {note}" if note else detail
                 out.append(ClaimResult(text, _plain(measured), passed, detail))

@@ -8,6 +8,10 @@
         consumed: {approx: 179MiB, tol: 3%}
       - during: [0s, end]
         host: {state: {not: low}}
+      - during: [10min, end]            # the mean over the window instead of every record
+        mean: true
+        vm: web-1
+        throughput: {min: 0.9}
 
 A claim picks a time (the last record at or before ``at``) or a window, a VM or the host, and
 one condition per counter: ``{approx: X, tol: T}`` (T a fraction, default 5 %, or a size),
@@ -87,7 +91,7 @@ HOST_COUNTERS = (
 """Host counters (DESIGN.md §4.2)."""
 STATES = ("high", "clear", "soft", "hard", "low")
 """Free-memory states of the host (DOMAIN.md §1)."""
-_KEYWORDS = ("at", "during", "vm", "host", "equal_rho")
+_KEYWORDS = ("at", "during", "mean", "vm", "host", "equal_rho")
 
 
 def _measure(value: object) -> float | str:
@@ -265,6 +269,8 @@ class Claim(Frozen):
     Attributes:
         at: Time of the record to check (the last at or before it), or ``end``.
         during: A window ``(start, end)`` in which every record must satisfy the conditions.
+        mean: With ``during``, test the window's mean instead of every record (for noisy
+            counters such as ``throughput``).
         vm: The VM it is about (after group expansion); None for the host.
         checks: Conditions by counter, for a VM claim.
         host: Conditions by counter, for a host claim.
@@ -272,6 +278,7 @@ class Claim(Frozen):
 
     at: Time | None = None
     during: tuple[Time, Time] | None = None
+    mean: bool = False
     vm: str | None = None
     checks: dict[str, Condition] | None = None
     host: dict[str, Condition] | None = None

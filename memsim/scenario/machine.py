@@ -155,6 +155,7 @@ class Phase(Frozen):
     writes: Fraction | None = None
     cache: Fraction | None = None
     heap: Fraction | None = None
+    dataset: Amount | None = None
     content: Content | None = None
     compressible: Fraction | None = None
 
@@ -183,6 +184,8 @@ class Workload(Frozen):
         writes: Share of the working set rewritten per minute (breaks sharing).
         cache: Share of the footprint the guest can drop without paging (page cache).
         heap: Share of the footprint the guest cannot free (a Java-like heap).
+        dataset: Data the workload reads over and over (a file server, dbench); what does not
+            fit in the guest's page cache is read from its disk each time. May exceed memory.
         content: The content mix of the footprint.
         compressible: Share of pages that compress to 2 KiB or less (DOMAIN.md §4).
         phases: Changes over time, in time order.
@@ -195,6 +198,7 @@ class Workload(Frozen):
     writes: Fraction = 0.02
     cache: Fraction = 0.30
     heap: Fraction = 0.0
+    dataset: Amount = Amount(bytes=0)
     content: Content = Content()
     compressible: Fraction = 0.60
     phases: list[Phase] = []

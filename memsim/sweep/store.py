@@ -80,7 +80,7 @@ def finished(table: pd.DataFrame, directory: Path) -> list[dict[str, Any]]:
     """Rows of runs that succeeded and whose folder is still there."""
     if table.empty:
         return []
-    rows = table.to_dict("records")
+    rows = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
     return [r for r in rows if r["status"] == "ok" and (directory / r["folder"]).is_dir()]
 
 

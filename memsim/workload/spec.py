@@ -41,7 +41,7 @@ def initial_values(vm: VM) -> dict[str, Any]:
 def resolved(values: dict[str, Any], memory: int, source: Workload | Any) -> dict[str, Any]:
     """Resolve ``footprint``/``active`` to pages and ``content`` to its model."""
     out = dict(values)
-    for key in ("footprint", "active"):
+    for key in ("footprint", "active", "dataset"):
         if key in out and out[key] is not None:
             out[key] = amount_pages(getattr(source, key), memory)
     if "content" in out and out["content"] is not None:

@@ -42,7 +42,7 @@ class DriverSpec:
         rate_factor: multiplies every rate (``slow`` drivers: 0.25).
         stuck_from: start of the window in which the driver does nothing (``None``: never).
         stuck_until: end of that window (``None``: to the end of the run).
-        period: for intermittent drivers, the driver alternates working and stuck every
+        period: for intermittent drivers, the driver alternates stuck and working every
             ``period`` seconds inside the window.
     """
 
@@ -51,15 +51,14 @@ class DriverSpec:
     stuck_until: float | None = None
     period: float | None = None
 
-    def stuck(self, now: float) -> bool:
-        """Whether the driver is unresponsive at ``now``."""
-        if self.stuck_from is None or now < self.stuck_from:
-            return False
-        if self.stuck_until is not None and now >= self.stuck_until:
-            return False
-        if self.period is None:
-            return True
-        return int((now - self.stuck_from) // self.period) % 2 == 0
+
+def driver_arrays(drivers: list[DriverSpec]) -> tuple[Vec, Vec, Vec]:
+    """Stuck-window start, end and period per VM (inf where absent)."""
+    inf = float("inf")
+    start = np.array([inf if d.stuck_from is None else d.stuck_from for d in drivers])
+    end = np.array([inf if d.stuck_until is None else d.stuck_until for d in drivers])
+    period = np.array([inf if d.period is None else d.period for d in drivers])
+    return start, end, period
 
 
 class Balloons:
@@ -83,7 +82,8 @@ class Balloons:
     ) -> None:
         n = gm.n_vms
         self.gm, self.sharing, self.compressor = gm, sharing, compressor
-        self.drivers = drivers
+        self._start, self._end, self._period = driver_arrays(drivers)
+        self.factor = np.array([d.rate_factor for d in drivers])
         self.tools = tools
         self.size = np.zeros(n, dtype=np.int64)
         self.target = np.zeros(n, dtype=np.int64)
@@ -104,9 +104,11 @@ class Balloons:
             footprint: guest pages in use (rank threshold) per VM.
             cache: share of the footprint that is page cache, per VM.
         """
-        self.stuck = np.array([d.stuck(now) for d in self.drivers], dtype=bool)
+        inside = (now >= self._start) & (now < self._end)
+        phase = np.floor(np.where(inside, now - self._start, 0.0) / self._period)
+        self.stuck = inside & (np.isinf(self._period) | (phase % 2 == 0))
         works = on & self.tools & ~self.stuck
-        factor = np.array([d.rate_factor for d in self.drivers])
+        factor = self.factor
         target = np.clip(self.target, 0, self.maximum)
         size = self.gm.sizes
         frontier = size - self.size
