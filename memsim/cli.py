@@ -174,11 +174,43 @@ def run(
         folder = output or Path("out") / scenario.name
         results.save(folder, fmt=fmt, report=not no_report, force=force)
     if not quiet:
+        print_summary(results)
         host = format_size(scenario.host.memory)
         machines = len(scenario.machines())
         out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
     if check and not check_claims(scenario, results):
         raise typer.Exit(1)
+
+
+SUMMARY_COLUMNS = {
+    "consumed_peak": "consumed\npeak MiB",
+    "consumed_mean": "consumed\nmean MiB",
+    "ballooned_time": "ballooned\ns",
+    "swapped_time": "swapped\ns",
+    "swapped_in": "swap-in\nMiB",
+    "latency_mean": "latency\nmean %",
+    "latency_max": "latency\nworst %",
+    "throughput_mean": "through-\nput",
+}
+
+
+def print_summary(results: Any) -> None:
+    """The run's per-VM summary and host figures as rich tables."""
+    summary = results.summary()
+    table = Table(title=f"{results.name}: VMs", title_justify="left")
+    table.add_column("vm", no_wrap=True)
+    columns = [c for c in SUMMARY_COLUMNS if c in summary.vms.columns]
+    for column in columns:
+        table.add_column(SUMMARY_COLUMNS[column], justify="right")
+    for name, row in summary.vms.iterrows():
+        table.add_row(
+            str(name),
+            *(f"{row[c]:.3g}" if c == "throughput_mean" else f"{row[c]:.1f}" for c in columns),
+        )
+    out.print(table)
+    host = summary.host.iloc[0]
+    facts = ", ".join(f"{key.replace('_', ' ')} {value:.0f}" for key, value in host.items())
+    out.print(f"host: {facts}", markup=False)
 
 
 def check_claims(scenario: Scenario, results: Any) -> bool:

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from memsim.results.summary import sharing_savings
+from memsim.results.summary import sharing_savings, state_timeline
 
 if TYPE_CHECKING:
     from memsim.results.results import Results
 
-__all__ = ["compression_cache", "host_counter", "savings", "vm_frames", "vm_levels"]
+__all__ = [
+    "compression_cache", "host_counter", "host_states", "savings", "vm_frames", "vm_levels",
+]  # fmt: skip
 
 MIB = float(1 << 20)
 
@@ -32,6 +34,12 @@ def host_counter(results: Results, name: str) -> pd.Series | None:
     if name in results.vms:
         return results.vms.groupby(level="time")[name].sum(min_count=1)
     return None
+
+
+def host_states(results: Results) -> pd.Series | None:
+    """The host's state over time, with every change from the event log (see
+    :func:`memsim.results.summary.state_timeline`)."""
+    return state_timeline(results.host, results.events)
 
 
 def compression_cache(results: Results) -> pd.Series | None:

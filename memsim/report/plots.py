@@ -104,7 +104,7 @@ def _panel(
     what: str,
 ) -> set[str]:
     """One panel of host-level curves over state bands; returns the states drawn."""
-    states = add_state_bands(ax, results.host.get("state"), scale)
+    states = add_state_bands(ax, data.host_states(results), scale)
     drawn = [_draw(ax, data.host_counter(results, c.counter), c, scale) for c in curves]
     if any(drawn):
         ax.legend(loc="upper left", fontsize="small", ncols=min(3, sum(drawn)))
@@ -138,8 +138,8 @@ def host_memory(results: Results) -> Figure:
     scale = TimeScale.of(results.host.index)
     fig = new_figure(10, 6.4)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    states = add_state_bands(top, results.host.get("state"), scale)
-    add_state_bands(bottom, results.host.get("state"), scale)
+    states = add_state_bands(top, data.host_states(results), scale)
+    add_state_bands(bottom, data.host_states(results), scale)
     layers = [
         ("VM private", data.host_counter(results, "private"), COLORS["private"]),
         ("shared frames", data.host_counter(results, "sharedcommon"), COLORS["sharing"]),
@@ -323,7 +323,7 @@ def performance(results: Results) -> Figure:
         (axes[0], "latency", "latency (%)"),
         (axes[1], "throughput", "relative throughput"),
     ):
-        states |= add_state_bands(ax, results.host.get("state"), scale)
+        states |= add_state_bands(ax, data.host_states(results), scale)
         if not _vm_lines(ax, frames, key, colors, scale):
             mark_absent(ax, key)
         ax.set_ylabel(ylabel)

@@ -147,9 +147,13 @@ def add_state_bands(ax: Axes, state: pd.Series | None, scale: TimeScale) -> set[
     drawn: set[str] = set()
     if state is None:
         return drawn
-    for name, start, end in state_runs(state):
+    runs = state_runs(state)
+    span = (runs[-1][2] - runs[0][1]) if runs else 0.0
+    for name, start, end in runs:
         color = STATE_COLORS.get(name)
         if color is not None:
+            # a dip of a few seconds stays visible: at least 0.4 % of the time axis wide
+            end = max(end, start + 0.004 * span)
             ax.axvspan(start / scale.divisor, end / scale.divisor, color=color, lw=0, zorder=0)
             drawn.add(name)
     return drawn

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from memsim.results import store
+from memsim.units import parse_duration
 from memsim.results.summary import host_summary, vm_summary
 
 if TYPE_CHECKING:
@@ -129,9 +130,11 @@ class Results:
 
     def summary(self) -> Summary:
         """Per-VM and per-host summary tables (see :mod:`memsim.results.summary`)."""
-        end = self.manifest.get("scenario", {}).get("duration")
-        end = None if end is None else float(end)
-        return Summary(vm_summary(self.vms, end), host_summary(self.host, self.name, end))
+        duration = self.manifest.get("scenario", {}).get("duration")
+        end = None if duration is None else parse_duration(duration)
+        return Summary(
+            vm_summary(self.vms, end), host_summary(self.host, self.name, end, self.events)
+        )
 
     def save(
         self,

@@ -98,13 +98,39 @@ def sharing_savings(host: pd.DataFrame) -> pd.Series | None:
     return None
 
 
-def host_summary(host: pd.DataFrame, name: str = "host", end: float | None = None) -> pd.DataFrame:
+def state_timeline(host: pd.DataFrame, events: pd.DataFrame | None = None) -> pd.Series | None:
+    """The host's free-memory state over time, exact to the event.
+
+    Recorded samples give the state at each ``record_every``; the event log gives the time of
+    every change, so brief dips between samples (a few seconds in ``low``) are kept.
+    """
+    sampled = host["state"].astype(str) if "state" in host else None
+    if events is None or "kind" not in events:
+        return sampled
+    changes = events[events["kind"] == "state"]
+    if changes.empty:
+        return sampled
+    new = changes["detail"].astype(str).str.split(" -> ").str[-1]
+    logged = pd.Series(new.to_numpy(), index=changes["time"].to_numpy(dtype=float))
+    merged = pd.concat([logged] if sampled is None else [sampled, logged]).sort_index(kind="stable")
+    merged = merged[~merged.index.duplicated(keep="last")]
+    merged.index.name = "time"
+    return merged
+
+
+def host_summary(
+    host: pd.DataFrame,
+    name: str = "host",
+    end: float | None = None,
+    events: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Host summary of a run, one row indexed by ``name``.
 
     Args:
         host: Host counters indexed by ``time``.
         name: Row label (the run or scenario name).
         end: End of the run in seconds (see :func:`sample_weights`).
+        events: The event log; with it, time in each state counts every change exactly.
 
     Returns:
         Columns, where the counters exist: ``time_<state>`` (seconds in each free-memory state
@@ -115,12 +141,14 @@ def host_summary(host: pd.DataFrame, name: str = "host", end: float | None = Non
     """
     row: dict[str, float] = {}
     w = sample_weights(host.index, end).reindex(host.index).to_numpy()
-    if "state" in host:
-        states = host["state"].astype(str).to_numpy()
+    timeline = state_timeline(host, events)
+    if timeline is not None:
+        states = timeline.to_numpy()
+        weights = sample_weights(timeline.index, end).reindex(timeline.index).to_numpy()
         has_clear = "threshold_clear" in host or "clear" in states
         for state in STATES:
             if state != "clear" or has_clear:
-                row[f"time_{state}"] = float(w[states == state].sum())
+                row[f"time_{state}"] = float(weights[states == state].sum())
     savings = sharing_savings(host)
     if savings is not None:
         row["sharing_saved_peak"] = float(savings.max())
