@@ -304,6 +304,14 @@ def import_esxtop(
 # --- sweeps (memsim.sweep) ------------------------------------------------------------------
 
 
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Run on a local dask cluster of N worker processes.")
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option(help="Run on a running dask cluster (tcp://host:8786).")
+]
+
+
 @app.command()
 def sweep(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
@@ -315,12 +323,8 @@ def sweep(
     seeds: Annotated[
         int | None, typer.Option(help="Seeds per grid point (default: the sweep: block's, else 1).")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Run on a local dask cluster of N worker processes.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Run on a running dask cluster (tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     dashboard: Annotated[bool, typer.Option(help="Serve the local cluster's dashboard.")] = False,
     resume: Annotated[
         bool, typer.Option(help="Finish an interrupted sweep in the folder.")
@@ -386,12 +390,8 @@ def capacity(
     peak: Annotated[
         bool, typer.Option(help="Judge the highest latency recorded, not each VM's mean.")
     ] = False,
-    workers: Annotated[
-        int | None, typer.Option(help="Run on a local dask cluster of N worker processes.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Run on a running dask cluster (tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Largest count of a VM group for which every VM's latency stays under a bound."""
     from memsim.sweep import capacity as search

@@ -212,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/validation.md")
     parser.add_argument("--only", nargs="*", help="experiment ids, e.g. V1 V2")
+    parser.add_argument(
+        "--readme", help="also replace the table between the validation markers of this file"
+    )
     args = parser.parse_args(argv)
     rows: list[Row] = []
     for key, make in EXPERIMENTS:
@@ -232,7 +235,24 @@ def main(argv: list[str] | None = None) -> int:
         + text
     )
     tmp.replace(out)
+    if args.readme:
+        _update_readme(Path(args.readme), text)
     return 0
+
+
+START, END = "<!-- validation:start -->", "<!-- validation:end -->"
+
+
+def _update_readme(path: Path, text: str) -> None:
+    """Put the generated table between the markers of ``path`` (atomically)."""
+    page = path.read_text()
+    if START not in page or END not in page:
+        raise SystemExit(f"{path}: no {START} … {END} markers")
+    head, rest = page.split(START, 1)
+    _, tail = rest.split(END, 1)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{head}{START}\n{text}{END}{tail}")
+    tmp.replace(path)
 
 
 def _span(values: list[float]) -> str:

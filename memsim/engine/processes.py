@@ -14,10 +14,12 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import simpy
 
 from memsim.engine.settings import apply_event, apply_workload
 from memsim.model.cost import fault_latencies
 from memsim.model.pages import PageState
+from memsim.model.reclaim.sharing import scan_quota
 from memsim.model.scheduler import schedule
 from memsim.units import MIB, PAGE_SIZE
 from memsim.workload.spec import initial_values
@@ -43,7 +45,7 @@ def start(sim: Simulation) -> None:
         scheduler,
     ):
         env.process(proc(sim))
-    env.process(sim.recorder.process())
+    env.process(recorder(sim))
 
 
 def power(sim: Simulation) -> Proc:
@@ -171,19 +173,15 @@ def reclaimer(sim: Simulation) -> Proc:
 
 
 def tps_scanner(sim: Simulation) -> Proc:
-    """Every step: scan pages for sharing at ``Mem.ShareScanTime`` / ``Mem.ShareScanGHz``."""
-    dt = sim.scenario.step
-    s = sim.settings
+    """Every ``Memsim.ShareScanPeriod``: a batch of page-sharing scans (DOMAIN.md §2)."""
     while True:
-        per_vm = sim.vms.size * dt / (s["Mem.ShareScanTime"] * 60.0)
-        per_vm = np.where(sim.host.on, per_vm, 0.0).astype(np.float64)
-        cap = s["Mem.ShareScanGHz"] * sim.scenario.host.cpu_ghz * MIB / PAGE_SIZE * dt
-        total = per_vm.sum()
-        if total > cap:
-            per_vm = per_vm * (cap / total)
-        sim.host.sharing.scan(per_vm, sim.host.on)
+        period = max(sim.scenario.step, sim.settings["Memsim.ShareScanPeriod"])
+        yield sim.env.timeout(period)
+        quota = scan_quota(
+            sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, period
+        )
+        sim.host.sharing.scan(quota, sim.host.on)
         sim.update_state()
-        yield sim.env.timeout(dt)
 
 
 def sampler(sim: Simulation) -> Proc:
@@ -191,6 +189,8 @@ def sampler(sim: Simulation) -> Proc:
     while True:
         yield sim.env.timeout(sim.settings["Mem.SamplePeriod"])
         sim.activity.sample(true_active(sim), sim.rng)
+        if not sim.wake_scheduler.triggered:  # entitlements follow the new estimates
+            sim.wake_scheduler.succeed()
 
 
 def true_active(sim: Simulation) -> np.ndarray:
@@ -209,3 +209,27 @@ def scheduler(sim: Simulation) -> Proc:
         sim.host.update_blocking()
         sim.wake_scheduler = env.event()
         yield env.timeout(sim.settings["Mem.BalancePeriod"]) | sim.wake_scheduler
+
+
+class EndOfInstant(simpy.events.Event):
+    """An event processed after every other event of the current instant.
+
+    simpy orders events of one time by priority, then by creation; this one has a priority
+    below the normal one, so even events scheduled later in the instant come first.
+    """
+
+    def __init__(self, env: simpy.Environment) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority=simpy.events.NORMAL + 1)
+
+
+def recorder(sim: Simulation) -> Proc:
+    """Record counters at 0, ``record_every``, … before the end, each at the end of its
+    instant, so that every counter of a record describes the same state."""
+    env = sim.env
+    while env.now < sim.scenario.duration - 1e-9:
+        yield EndOfInstant(env)
+        sim.recorder.sample()
+        yield env.timeout(sim.recorder.every)

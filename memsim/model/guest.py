@@ -107,7 +107,9 @@ class Guests:
         owner, rank = repeat_ranges(vms, start, start + count[vms])
         pages = host.gm.by_rank(owner, rank)
         ballooned = host.gm.state[pages] == PageState.BALLOONED
-        written = host.back(pages[~ballooned], owner[~ballooned], np.zeros((~ballooned).sum(), dtype=np.uint64))
+        written = host.back(
+            pages[~ballooned], owner[~ballooned], np.zeros((~ballooned).sum(), dtype=np.uint64)
+        )
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
         done += np.bincount(owner[ballooned], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
@@ -175,8 +177,11 @@ class Guests:
         if len(vms) == 0:
             return
         owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
-        pages, first = np.unique(gm.by_rank(owner, rank), return_index=True)
-        owner, rank = owner[first], rank[first]
+        pages = gm.by_rank(owner, rank)
+        # only touches of non-resident pages matter; each page faults once per step
+        away = gm.state[pages] >= PageState.BALLOONED
+        pages, first = np.unique(pages[away], return_index=True)
+        owner, rank = owner[away][first], rank[away][first]
         state = gm.state[pages]
         n = host.vms.n
         # guest paging: data on the guest's disk (thrashing inside the balloon)

@@ -153,13 +153,15 @@ class Host:
         needs = state != PageState.PRIVATE
         cost = np.where(self.sharing.large[owner] & (state == PageState.UNTOUCHED), LARGE_PAGE, 1)
         want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
-        ok = self.grant(want.astype(np.int64))
-        # each VM writes its first pages that need memory while the grant covers their cost
-        spent = np.zeros(len(pages))
-        need_idx = np.flatnonzero(needs)
-        spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
-        keep = ~needs | (spent <= ok[owner])
-        pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
+        want = want.astype(np.int64)
+        ok = self.grant(want)
+        if np.any(ok < want):
+            # each VM writes its first pages that need memory while the grant covers them
+            spent = np.zeros(len(pages))
+            need_idx = np.flatnonzero(needs)
+            spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
+            keep = ~needs | (spent <= ok[owner])
+            pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
         shared = state == PageState.SHARED
         self.sharing.break_cow(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from memsim.results.relations import describe_relation, equal_rho_results, related
+from memsim.results.summary import state_timeline
 from memsim.scenario import Claim, Condition
 from memsim.units import format_duration
 
@@ -144,9 +145,10 @@ def _describe(claim: Claim, counter: str, test: str, condition: Condition) -> st
     return f"{_when(claim)}, {claim.target} {counter} {_SYMBOLS[test]} {shown}{tolerance}"
 
 
-def _records(claim: Claim, results: ResultsLike) -> pd.DataFrame:
+def _records(claim: Claim, results: ResultsLike, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows a claim is about: one VM's or the host's, at a time or in a window."""
-    frame = results.host if claim.vm is None else results.vms[results.vms["vm"] == claim.vm]
+    if frame is None:
+        frame = results.host if claim.vm is None else results.vms[results.vms["vm"] == claim.vm]
     if frame.empty:
         return frame
     times = frame.index.to_numpy(dtype=float)
@@ -182,14 +184,20 @@ def evaluate_claim(claim: Claim, results: ResultsLike) -> list[ClaimResult]:
     records = _records(claim, results)
     out = []
     for counter, condition in claim.conditions.items():
+        rows = records
+        if claim.vm is None and counter == "state":
+            # every state change is in the event log: a dip between samples counts too
+            timeline = state_timeline(results.host, getattr(results, "events", None))
+            if timeline is not None:
+                rows = _records(claim, results, timeline.to_frame("state"))
         for test in condition.tests():
             text = _describe(claim, counter, test, condition)
-            if counter not in records.columns:
+            if counter not in rows.columns:
                 out.append(ClaimResult(text, None, False, f"the results have no '{counter}'"))
-            elif records.empty:
+            elif rows.empty:
                 out.append(ClaimResult(text, None, False, f"no records of {claim.target} then"))
             else:
-                values, note = related(records[counter], counter, condition, claim, results)
+                values, note = related(rows[counter], counter, condition, claim, results)
                 if values is None:
                     out.append(ClaimResult(text, None, False, note))
                     continue

@@ -24,7 +24,6 @@ blocked            —        % of the interval unable to allocate (low state)
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,13 +62,6 @@ class Recorder:
         self._capacity = n_rec
         self._last: dict[str, np.ndarray] = {}
         self._last_time = 0.0
-
-    def process(self) -> Generator[Any, Any, None]:
-        """simpy process: sample at 0, record_every, 2·record_every, … before the end."""
-        env = self.sim.env
-        while env.now < self.sim.scenario.duration - 1e-9:
-            self.sample()
-            yield env.timeout(self.every)
 
     # -- sampling -------------------------------------------------------------------------
     def _delta(self, key: str, cumulative: np.ndarray) -> np.ndarray:

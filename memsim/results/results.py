@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from memsim.results import store
-from memsim.units import parse_duration
 from memsim.results.summary import host_summary, vm_summary
+from memsim.units import parse_duration
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -140,6 +140,10 @@ SETTINGS: dict[str, Setting] = {
         "MiB/s a guest can touch (zero at boot, or fill as its footprint grows)",
         1, 1e6, 256, integer=False,
     ),
+    "Memsim.ShareScanPeriod": Setting(
+        "seconds between page-sharing scanner batches (the rate is Mem.ShareScanTime's)",
+        1, 600, 10, integer=False,
+    ),
     "Memsim.TouchPeriod": Setting(
         "seconds in which the guest touches each working-set page about once",
         1, 3600, 30, integer=False,

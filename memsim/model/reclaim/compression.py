@@ -55,8 +55,9 @@ class Compressor:
         self.cache_kib = np.zeros(gm.n_vms, dtype=np.int64)
         self.compressed_total = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative compressions
         self.decompressed_total = np.zeros(gm.n_vms, dtype=np.int64)
-        self._fifo_pages = np.zeros(0, dtype=np.int64)
-        self._fifo_seq = np.zeros(0, dtype=np.int64)
+        self._fifo_pages = np.zeros(1024, dtype=np.int64)
+        self._fifo_seq = np.zeros(1024, dtype=np.int64)
+        self._fifo_len = 0
         self._seq = 0
 
     def capacity_kib(self) -> Index:
@@ -87,27 +88,40 @@ class Compressor:
         self._seq += len(c_pages)
         gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
         gm.link[c_pages] = seq.astype(np.int32)
-        self._fifo_pages = np.concatenate([self._fifo_pages, c_pages])
-        self._fifo_seq = np.concatenate([self._fifo_seq, seq])
+        self._append(c_pages, seq)
         self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
         out_pages = np.concatenate([pages[~fits], ev_pages])
         out_owner = np.concatenate([owner[~fits], ev_owner])
         return out_pages, out_owner
 
+    def _append(self, pages: Index, seq: Index) -> None:
+        """Add records at the FIFO's tail, doubling its buffers when full."""
+        end = self._fifo_len + len(pages)
+        if end > len(self._fifo_pages):
+            size = max(2 * len(self._fifo_pages), end)
+            self._fifo_pages = np.resize(self._fifo_pages, size)
+            self._fifo_seq = np.resize(self._fifo_seq, size)
+        self._fifo_pages[self._fifo_len : end] = pages
+        self._fifo_seq[self._fifo_len : end] = seq
+        self._fifo_len = end
+
     def _live(self) -> NDArray[np.bool_]:
-        pages = self._fifo_pages
+        pages = self._fifo_pages[: self._fifo_len]
         return (self.gm.state[pages] == PageState.COMPRESSED) & (
-            self.gm.link[pages] == self._fifo_seq.astype(np.int32)
+            self.gm.link[pages] == self._fifo_seq[: self._fifo_len].astype(np.int32)
         )
 
     def _evict(self, kib_needed: Index) -> tuple[Index, Index]:
         """Decompress the oldest cached pages of each VM until ``kib_needed[v]`` KiB are free."""
         if not kib_needed.any():
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        live = self._live()
-        self._fifo_pages, self._fifo_seq = self._fifo_pages[live], self._fifo_seq[live]
-        pages = self._fifo_pages
+        live = np.flatnonzero(self._live())
+        n = len(live)
+        self._fifo_pages[:n] = self._fifo_pages[live]
+        self._fifo_seq[:n] = self._fifo_seq[live]
+        self._fifo_len = n
+        pages = self._fifo_pages[:n]
         owner = self.gm.vm_of(pages)
         kib = slot_kib(self.gm.content[pages], self.compressible[owner])
         # per VM, the oldest entries until the freed slots cover the need

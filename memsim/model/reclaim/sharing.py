@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.hashing import mix64
 from memsim.model.pages import GuestMemory, PageState
-from memsim.model.reclaim.table import ShareTable
+from memsim.model.reclaim.table import LIVE, ShareTable
 
 Index = NDArray[np.int64]
 
@@ -46,6 +47,24 @@ def salt_domains(salts: list[str | None], force_salting: int) -> NDArray[np.uint
             key = salt
         out[v] = names.setdefault(key, len(names) + 1)
     return out
+
+
+def scan_quota(
+    sizes: NDArray[np.int64],
+    on: NDArray[np.bool_],
+    settings: dict[str, float],
+    cpu_ghz: float,
+    dt: float,
+) -> NDArray[np.float64]:
+    """Pages of each VM the scanner visits in ``dt`` seconds.
+
+    Each VM is scanned whole every ``Mem.ShareScanTime`` minutes, and the host scans at most
+    ``Mem.ShareScanGHz`` MiB/s per GHz of CPU in all ([RM], DOMAIN.md §2).
+    """
+    per_vm = np.where(on, sizes * dt / (settings["Mem.ShareScanTime"] * 60.0), 0.0)
+    cap = settings["Mem.ShareScanGHz"] * cpu_ghz * 256.0 * dt  # 256 pages per MiB
+    total = float(per_vm.sum())
+    return per_vm * (cap / total) if total > cap else per_vm
 
 
 class PageSharing:
@@ -131,7 +150,13 @@ class PageSharing:
         content = gm.content[pages]
         salt = self.domain[owner]
         h = table.key_hash(content)
-        order = np.lexsort((content, h, salt))
+        # group equal (salt, hash) keys: one sort on a combined key (exact below 32-bit
+        # hashes; a 64-bit mix otherwise, whose collisions would only split a group)
+        if table.hash_bits <= 32:
+            combined = (h << np.uint64(32)) | salt.astype(np.uint64)
+        else:
+            combined = mix64(h ^ (salt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
+        order = np.argsort(combined, kind="stable")
         pages, owner = pages[order], owner[order]
         content, salt, h = content[order], salt[order], h[order]
         new_group = np.ones(len(pages), dtype=bool)
@@ -142,8 +167,10 @@ class PageSharing:
 
         slot = table.find(g_salt, g_h)
         absent = slot < 0
-        self._remap(table.reserve(int(absent.sum())))
-        slot = table.find(g_salt, g_h)
+        if table.full(int(absent.sum())):
+            self._drop_stale_hints()
+            self._remap(table.reserve(int(absent.sum())))
+            slot = table.find(g_salt, g_h)
         slot[absent] = table.insert(g_salt[absent], content[first[absent]])
 
         refs = table.refs[slot]
@@ -201,6 +228,20 @@ class PageSharing:
         self.unshare(pages, owner)
         self.cow_breaks += np.bincount(owner, minlength=self.gm.n_vms)
         self.gm.set_state(pages, PageState.PRIVATE, owner)
+
+    def _drop_stale_hints(self) -> None:
+        """Forget hints whose page was rewritten, freed or reclaimed since it was scanned.
+
+        ESX finds a stale hint lazily, on the next match; memsim also sweeps them out before
+        the table is rebuilt, so hints never outnumber the private pages they stand for.
+        """
+        table, gm = self.table, self.gm
+        slots = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
+        hint = table.hint[slots].astype(np.int64)
+        page = np.maximum(hint, 0)
+        valid = (hint >= 0) & (gm.state[page] == PageState.PRIVATE)
+        valid &= gm.content[page] == table.content[slots]
+        table.drop(slots[~valid])
 
     def _remap(self, mapping: Index | None) -> None:
         if mapping is None:

@@ -19,6 +19,7 @@ from memsim.model.hashing import mix64, page_hash
 
 EMPTY, LIVE, DEAD = 0, 1, 2
 _MAX_LOAD = 0.6
+_GROW_LOAD = 0.4
 
 Index = NDArray[np.int64]
 
@@ -110,17 +111,32 @@ class ShareTable:
         self.live += n
         return result
 
+    def full(self, extra: int) -> bool:
+        """Whether ``extra`` more entries need a rebuild first (see :meth:`reserve`)."""
+        return self.live + self.dead + extra > _MAX_LOAD * self.capacity
+
+    def drop(self, slots: Index) -> None:
+        """Remove hint entries (refs 0) at ``slots``."""
+        slots = slots[(self.status[slots] == LIVE) & (self.refs[slots] == 0)]
+        self.status[slots] = DEAD
+        self.hint[slots] = -1
+        self.live -= len(slots)
+        self.dead += len(slots)
+
     def reserve(self, extra: int) -> Index | None:
         """Make room for ``extra`` more entries, rebuilding the table if needed.
+
+        A rebuild drops dead entries and doubles the capacity while the live entries would
+        fill more than 40 % of it.
 
         Returns:
             ``None`` when nothing moved, else an array mapping each old slot to its new slot
             (-1 for slots that held no live entry).
         """
-        if self.live + self.dead + extra <= _MAX_LOAD * self.capacity:
+        if not self.full(extra):
             return None
         capacity = self.capacity
-        while (self.live + extra) > _MAX_LOAD * capacity / 2:
+        while self.live + extra > _GROW_LOAD * capacity:
             capacity *= 2
         old = np.flatnonzero(self.status == LIVE)
         salt, content = self.salt[old], self.content[old]
