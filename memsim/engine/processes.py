@@ -222,7 +222,7 @@ class EndOfInstant(simpy.events.Event):
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, priority=simpy.events.NORMAL + 1)
+        env.schedule(self, priority=simpy.events.EventPriority(simpy.events.NORMAL + 1))
 
 
 def recorder(sim: Simulation) -> Proc:

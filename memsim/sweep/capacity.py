@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from memsim.scenario import ErrorItem, Scenario, ScenarioError, apply_overrides
+from memsim.scenario import ErrorItem, Scenario, ScenarioError, apply_overrides, load
 from memsim.sweep.executors import connect
 from memsim.sweep.grid import Axis, plan
 from memsim.sweep.runner import execute
@@ -48,7 +49,7 @@ class Capacity:
 
 
 def capacity(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     vm: str,
     max_latency: float,
     *,
@@ -63,8 +64,8 @@ def capacity(
     """Find the largest count of a VM group that keeps every VM's latency under a bound.
 
     Args:
-        scenario: The scenario; ``vm`` must be a VM or group as written in it. Its
-            ``sweep:`` block, if any, is ignored.
+        scenario: The scenario or its file; ``vm`` must be a VM or group as written in it.
+            Its ``sweep:`` block, if any, is ignored.
         vm: Name of the VM group whose ``count`` varies.
         max_latency: The bound, in % (5.0 for 5 %).
         seeds: Runs per probed count; all must pass.
@@ -78,6 +79,8 @@ def capacity(
     Raises:
         ScenarioError: If ``vm`` is not in the scenario or a count makes it invalid.
     """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
     names = [machine.name for machine in scenario.vms]
     if vm not in names:
         message = f"no VM or group named '{vm}' in the scenario: {', '.join(names)}"
