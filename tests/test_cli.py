@@ -36,6 +36,16 @@ class FakeResults(SimpleNamespace):
         (directory / "saved.json").write_text(json.dumps({"fmt": fmt, "report": report}))
         return directory
 
+    def summary(self) -> Any:
+        """The summary tables, as Results computes them from the two tables."""
+        from memsim.results.summary import host_summary, vm_summary
+
+        return SimpleNamespace(vms=vm_summary(self.vms), host=host_summary(self.host, "fake"))
+
+    @property
+    def name(self) -> str:
+        return "fake"
+
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
