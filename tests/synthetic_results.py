@@ -165,4 +165,6 @@ def make_results(
     )
     vms = vms.drop(columns=[c for c in drop if c in vms])
     host = host.drop(columns=[c for c in drop if c in host])
+    if "state" in drop:  # state changes are in the event log too
+        events = events[events["kind"] != "state"]
     return Results(scenario, vms, host, events, {"seed": 1, "wall_time": 0.5})

@@ -62,7 +62,7 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
 
 
 @settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a run is too slow

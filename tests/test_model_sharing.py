@@ -110,3 +110,25 @@ def test_large_pages_share_only_once_broken_without_rescan() -> None:
     s.break_large(np.array([0, 1]))
     assert s.table.frames == 1
     assert s.gm.count(PageState.SHARED).sum() == 128
+
+
+def test_stale_hints_swept_at_rebuild_keep_the_table_consistent() -> None:
+    n = 12_000  # more hints than the initial table holds: forces rebuilds
+    first = list(range(1, n + 1))
+    s = sharing_of([first, first, [0] * 8], [0, 0, 0])
+    gm = s.gm
+    s.share(np.arange(n), np.zeros(n, dtype=np.int64))  # VM 0: all hints
+    gm.content[:n] += np.uint64(10 * n)  # VM 0 rewritten: every hint is stale
+    s.share(np.arange(n, 2 * n), np.ones(n, dtype=np.int64))  # VM 1 meets the stale hints
+    share_all_private(s)
+    table = s.table
+    live = table.status == 1
+    assert s.table.frames == int((live & (table.refs > 0)).sum())
+    shared = np.flatnonzero(gm.state == PageState.SHARED)
+    refs = np.bincount(gm.link[shared], minlength=table.capacity)
+    assert np.array_equal(refs[live], table.refs[live])
+    # stale hints are gone: every live hint names a private page with its contents
+    hints = np.flatnonzero(live & (table.refs == 0))
+    pages = table.hint[hints]
+    assert np.all(gm.state[pages] == PageState.PRIVATE)
+    assert np.all(gm.content[pages] == table.content[hints])

@@ -166,11 +166,12 @@ class PageSharing:
         g_salt, g_h = salt[first], h[first]
 
         slot = table.find(g_salt, g_h)
-        absent = slot < 0
-        if table.full(int(absent.sum())):
+        if table.full(int((slot < 0).sum())):
+            # sweeping stale hints may remove entries just found: look every key up again
             self._drop_stale_hints()
-            self._remap(table.reserve(int(absent.sum())))
+            self._remap(table.reserve(len(first)))
             slot = table.find(g_salt, g_h)
+        absent = slot < 0
         slot[absent] = table.insert(g_salt[absent], content[first[absent]])
 
         refs = table.refs[slot]
