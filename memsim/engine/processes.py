@@ -34,6 +34,7 @@ def start(sim: Simulation) -> None:
     """Start every process of ``sim`` in a fixed order."""
     env = sim.env
     for proc in (
+        state_monitor,
         power,
         workload_changes,
         setting_events,
@@ -84,7 +85,6 @@ def power_on(sim: Simulation, vm: int) -> None:
     host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
     apply_workload(sim, vm, initial_values(spec))
     sim.log("power_on", name)
-    sim.update_state()
 
 
 def power_off(sim: Simulation, vm: int) -> None:
@@ -105,7 +105,6 @@ def power_off(sim: Simulation, vm: int) -> None:
     sim.swap_goal[vm] = 0
     host.on[vm] = False
     sim.log("power_off", sim.vms.names[vm])
-    sim.update_state()
 
 
 def workload_changes(sim: Simulation) -> Proc:
@@ -130,14 +129,14 @@ def setting_events(sim: Simulation) -> Proc:
 def guest_step(sim: Simulation) -> Proc:
     """Every step: guests grow, write and touch their working sets."""
     dt = sim.scenario.step
-    rate = sim.settings["Memsim.TouchRate"] * MIB / PAGE_SIZE
-    period = sim.settings["Memsim.TouchPeriod"]
+    pages_per_mib = MIB / PAGE_SIZE
+    rates = (
+        sim.settings["Memsim.ZeroRate"] * pages_per_mib,
+        sim.settings["Memsim.TouchRate"] * pages_per_mib,
+    )
     latency = fault_latencies(sim.settings)
     while True:
-        sim.guests.grow(rate, dt)
-        sim.guests.write(dt, sim.rng)
-        sim.guests.access(dt, period, sim.rng, latency)
-        sim.update_state()
+        sim.guests.step(dt, rates, sim.settings["Memsim.TouchPeriod"], latency, sim.rng)
         yield sim.env.timeout(dt)
 
 
@@ -150,7 +149,6 @@ def balloon_driver(sim: Simulation) -> Proc:
         for vm in np.flatnonzero((sim.balloons.stuck != was_stuck) & sim.host.on):
             kind = "balloon_stuck" if sim.balloons.stuck[vm] else "balloon_responding"
             sim.log(kind, sim.vms.names[vm])
-        sim.update_state()
         yield sim.env.timeout(1.0)
 
 
@@ -168,7 +166,6 @@ def reclaimer(sim: Simulation) -> Proc:
             to_swap, swap_owner = sim.host.compressor.compress(pages, owner)
             sim.swapper.swap_out(to_swap, swap_owner)
             sim.swap_goal = np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)
-            sim.update_state()
         yield sim.env.timeout(dt)
 
 
@@ -181,7 +178,6 @@ def tps_scanner(sim: Simulation) -> Proc:
             sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, period
         )
         sim.host.sharing.scan(quota, sim.host.on)
-        sim.update_state()
 
 
 def sampler(sim: Simulation) -> Proc:
@@ -223,6 +219,19 @@ class EndOfInstant(simpy.events.Event):
         self._ok = True
         self._value = None
         env.schedule(self, priority=simpy.events.EventPriority(simpy.events.NORMAL + 1))
+
+
+def state_monitor(sim: Simulation) -> Proc:
+    """At the end of every step: the free-memory state after everything the step did.
+
+    Evaluating once per step, after every process has acted, keeps a state change from
+    flickering back and forth within one instant; a change still wakes the scheduler at once.
+    """
+    env = sim.env
+    while True:
+        yield EndOfInstant(env)
+        sim.update_state()
+        yield env.timeout(sim.scenario.step)
 
 
 def recorder(sim: Simulation) -> Proc:

@@ -26,7 +26,7 @@ from memsim.model.reclaim.balloon import Balloons, DriverSpec
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing, salt_domains
 from memsim.model.reclaim.swap import SwapDevice, Swapper
-from memsim.model.states import MemState, thresholds
+from memsim.model.states import thresholds
 from memsim.model.vms import VMParams
 from memsim.results.recorder import Recorder
 from memsim.scenario import VM, Scenario
@@ -161,6 +161,7 @@ class Simulation:
         self.recorder = Recorder(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
+        self._pressure = False
         self.changes = timeline(self.machines)
 
     # -- event log ------------------------------------------------------------------------
@@ -170,19 +171,24 @@ class Simulation:
 
     # -- state ----------------------------------------------------------------------------
     def update_state(self) -> None:
-        """Re-evaluate the free-memory state; on a change, log it and wake the scheduler."""
+        """Re-evaluate the free-memory state and what hangs on free memory.
+
+        A state change is logged; it, or free memory crossing the line where ballooning
+        starts, wakes the scheduler at once. Large pages are broken as soon as the profile
+        says so.
+        """
         host = self.host
-        new = host.thresholds.next_state(host.state, host.free())
-        if new == host.state:
-            return
-        old, host.state = host.state, new
-        self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
-        profile = self.scenario.host.profile
-        breaks = new != MemState.HIGH if profile == "esxi6" else new >= MemState.SOFT
-        if breaks:
+        if host.sharing.large.any() and host.breaks_large_pages():
             host.sharing.break_large(np.flatnonzero(host.on))
-        host.update_blocking()
-        if not self.wake_scheduler.triggered:
+        pressure = host.balloon_pressure(self.settings["Memsim.BalloonMargin"])
+        wake, self._pressure = pressure != self._pressure, pressure
+        new = host.thresholds.next_state(host.state, host.free())
+        if new != host.state:
+            old, host.state = host.state, new
+            self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
+            host.update_blocking()
+            wake = True
+        if wake and not self.wake_scheduler.triggered:
             self.wake_scheduler.succeed()
 
     # -- run ------------------------------------------------------------------------------

@@ -61,10 +61,12 @@ class Guests:
         self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
         self.guest_swapped_in = np.zeros(n, dtype=np.int64)
         self.faults = np.zeros(n, dtype=np.int64)
+        self.progress = np.ones(n)  #: share of the last step the guest was not stalled
 
     def power_on(self, vm: int, zero_boot: bool) -> None:
         """Start VM ``vm``: nothing in use yet; a zeroing guest will touch every page."""
         self.footprint[vm] = 0
+        self.progress[vm] = 1.0
         self.boot_left[vm] = self.host.gm.sizes[vm] if zero_boot else 0
 
     def power_off(self, vm: int) -> None:
@@ -73,17 +75,44 @@ class Guests:
         self.dataset[vm] = 0
 
     # -- growth ---------------------------------------------------------------------------
-    def grow(self, rate: float, dt: float) -> None:
-        """Boot zeroing, then footprint growth, at ``rate`` pages/s per VM.
+    def step(
+        self,
+        dt: float,
+        rates: tuple[float, float],
+        touch_period: float,
+        latency: dict[str, float],
+        rng: np.random.Generator,
+    ) -> None:
+        """One step of every guest: boot zeroing and growth, writes, accesses.
+
+        A guest that stalled for a share s of the last step did only 1 − s of its work, so it
+        writes and touches its working set that much less this step: a thrashing guest slows
+        down instead of faulting at full speed (a closed loop, as real guests behave).
+
+        Args:
+            dt: step length, s.
+            rates: pages/s per VM for zeroing at boot and for footprint growth.
+            touch_period: seconds in which each working-set page is touched about once.
+            latency: seconds per fault (:func:`memsim.model.cost.fault_latencies`).
+            rng: the run's generator.
+        """
+        before = self.stall + self.blocked_time
+        self.grow(rates[0], rates[1], dt)
+        self.write(dt, rng)
+        self.access(dt, touch_period, rng, latency)
+        stalled = self.stall + self.blocked_time - before
+        self.progress = 1.0 - np.clip(stalled / dt, 0.0, 1.0)
+
+    def grow(self, zero_rate: float, rate: float, dt: float) -> None:
+        """Boot zeroing at ``zero_rate``, then footprint growth at ``rate`` pages/s per VM.
 
         The guest cannot use what its balloon holds: its footprint stops at the balloon's
         first rank, and when the balloon deflates the guest fills the returned memory again
         (page cache re-read, data paged back in) up to its target footprint.
         """
         host = self.host
-        budget = np.where(host.on, int(rate * dt), 0)
-        self._zero(np.minimum(budget, self.boot_left))
-        budget = np.where(self.boot_left > 0, 0, budget)
+        self._zero(np.minimum(np.where(host.on, int(zero_rate * dt), 0), self.boot_left))
+        budget = np.where(host.on & (self.boot_left == 0), int(rate * dt), 0)
         frontier = self.balloons.region_start()
         self.footprint = np.minimum(np.minimum(self.footprint, self.target), frontier)
         grow = np.minimum(np.minimum(self.target, frontier) - self.footprint, budget)
@@ -124,7 +153,7 @@ class Guests:
     def write(self, dt: float, rng: np.random.Generator) -> None:
         """Rewrite ``writes`` of each working set per minute with fresh contents."""
         host = self.host
-        expected = self.writes * self.active * dt / 60.0
+        expected = self.writes * self.active * self.progress * dt / 60.0
         count = np.where(host.on & (self.active > 0), rng.poisson(expected), 0)
         vms = np.flatnonzero(count)
         if len(vms) == 0:
@@ -147,7 +176,7 @@ class Guests:
         """
         room = self.balloons.region_start() - self.footprint * (1.0 - self.cache)
         hit = np.clip(room / np.maximum(self.dataset, 1), 0.0, 1.0)
-        expected = self.dataset * (1.0 - hit) * dt / touch_period
+        expected = self.dataset * (1.0 - hit) * self.progress * dt / touch_period
         misses = np.where(self.host.on & (self.dataset > 0), rng.poisson(expected), 0)
         self.cache_misses += misses
         self.stall += misses * disk_latency
@@ -172,7 +201,7 @@ class Guests:
         into_balloon = region < self.active
         self._read_dataset(dt, touch_period, rng, latency["guest_swap"])
         hit = host.on & (self.active > 0) & ((reclaimed > 0) | into_balloon)
-        count = np.where(hit, rng.poisson(self.active * dt / touch_period), 0)
+        count = np.where(hit, rng.poisson(self.active * self.progress * dt / touch_period), 0)
         vms = np.flatnonzero(count)
         if len(vms) == 0:
             return

@@ -132,6 +132,21 @@ class Host:
         scaled = np.floor(want * (free / total)).astype(np.int64)
         return scaled
 
+    def breaks_large_pages(self) -> bool:
+        """Whether large pages are broken now (DOMAIN.md §2): with the ``clear`` state
+        (``esxi6``) whenever free memory is below 400 % of minFree, even in high; in older
+        releases once reclamation starts (soft or below)."""
+        if self.thresholds.has_clear:
+            return self.free() < self.thresholds.levels[MemState.HIGH]
+        return self.state >= MemState.SOFT
+
+    def balloon_pressure(self, margin_pct: float) -> bool:
+        """Whether ballooning should run: in soft or below, or already when free memory is
+        within ``margin_pct`` % above the soft threshold (ballooning takes time; model choice,
+        ``Memsim.BalloonMargin``, DOMAIN.md §1)."""
+        early = self.free() < self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
+        return early or self.state >= MemState.SOFT
+
     def update_blocking(self) -> None:
         """In ``low``, VMs above their entitlement may not allocate (DOMAIN.md §1)."""
         if self.state == MemState.LOW:

@@ -9,12 +9,11 @@ array      dtype   meaning
 content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
 state      uint8   backing state, a :class:`PageState`
 order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
-rank       uint32  hotness rank of the page (inverse of ``order``)
 link       int32   sharing-table slot of a shared page or hint; compression sequence number of a
                    compressed page; -1 otherwise
 ========== ======= ===========================================================================
 
-That is 21 bytes per guest page (5.25 MiB per GiB of guest memory). A page's *rank* gives its
+That is 17 bytes per guest page (4.25 MiB per GiB of guest memory). A page's *rank* gives its
 role in the guest (DESIGN.md §3): with per-VM thresholds ``active ≤ footprint``, ranks below
 ``active`` are the working set, ranks below ``footprint`` are in use, the rest are free in the
 guest. A workload phase moves thresholds; it never rewrites the arrays.
@@ -70,7 +69,6 @@ class GuestMemory:
         self.content = np.zeros(total, dtype=np.uint64)
         self.state = np.zeros(total, dtype=np.uint8)
         self.order = np.zeros(total, dtype=np.uint32)
-        self.rank = np.zeros(total, dtype=np.uint32)
         self.link = np.full(total, -1, dtype=np.int32)
         self.counts = np.zeros((len(self.sizes), N_STATES), dtype=np.int64)
         self.counts[:, PageState.UNTOUCHED] = self.sizes
@@ -125,9 +123,7 @@ class GuestMemory:
         """
         sl = self.slice_of(vm)
         size = sl.stop - sl.start
-        order = rng.permutation(size).astype(np.uint32)
-        self.order[sl] = order
-        self.rank[sl.start + order.astype(np.int64)] = np.arange(size, dtype=np.uint32)
+        self.order[sl] = rng.permutation(size).astype(np.uint32)
 
     def count(self, state: PageState) -> NDArray[np.int64]:
         """Pages of each VM in ``state``."""

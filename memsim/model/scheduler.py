@@ -92,9 +92,7 @@ def schedule(
     b = balloons.size
     excess = np.where(on, consumed - ent, 0.0)
     over_limit = np.where(on, consumed - vms.limit, 0.0)
-    margin = 1.0 + settings["Memsim.BalloonMargin"] / 100.0
-    early = host.free() < host.thresholds.levels[MemState.SOFT] * margin
-    if state in (MemState.HIGH, MemState.CLEAR) and not early:
+    if not host.balloon_pressure(settings["Memsim.BalloonMargin"]):
         want_b = b + np.minimum(excess, 0.0)
     elif state >= MemState.HARD and not settings["Memsim.BalloonInHard"]:
         want_b = b.astype(float)

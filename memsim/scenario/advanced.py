@@ -137,7 +137,11 @@ SETTINGS: dict[str, Setting] = {
         0, 1e6, 8000, integer=False,
     ),
     "Memsim.TouchRate": Setting(
-        "MiB/s a guest can touch (zero at boot, or fill as its footprint grows)",
+        "MiB/s a guest's footprint grows by when its workload asks for more memory",
+        0.1, 1e6, 32, integer=False,
+    ),
+    "Memsim.ZeroRate": Setting(
+        "MiB/s a guest zeroes its memory at boot (boot: zero)",
         1, 1e6, 256, integer=False,
     ),
     "Memsim.ShareScanPeriod": Setting(

@@ -7,7 +7,7 @@ salt and the page hash; the hash is recomputed from the stored contents, so an e
 bytes: status, salt domain, contents, reference count and hint page.
 
 Look-ups and inserts take whole batches: every probe round is a handful of numpy operations over
-the keys still pending, so a batch of n keys costs O(n) at a load factor kept below 0.6.
+the keys still pending, so a batch of n keys costs O(n) at a load factor kept below 0.7.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from memsim.model.hashing import mix64, page_hash
 
 EMPTY, LIVE, DEAD = 0, 1, 2
-_MAX_LOAD = 0.6
-_GROW_LOAD = 0.4
+_MAX_LOAD = 0.7
+_GROW_LOAD = 0.45
 
 Index = NDArray[np.int64]
 
@@ -127,7 +127,7 @@ class ShareTable:
         """Make room for ``extra`` more entries, rebuilding the table if needed.
 
         A rebuild drops dead entries and doubles the capacity while the live entries would
-        fill more than 40 % of it.
+        fill more than 45 % of it.
 
         Returns:
             ``None`` when nothing moved, else an array mapping each old slot to its new slot
