@@ -15,6 +15,7 @@ OUT = Path(__file__).resolve().parent
 
 FIGURES = {
     # file name: (scenario, how to plot its results)
+    "overcommit-50.png": ("overcommit-50", lambda r: r.plot.reclamation()),
     "ballooning-in-soft.png": ("walkthrough-ballooning-in-soft", lambda r: r.plot.host_memory()),
     "compression-and-swap-in-hard.png": (
         "walkthrough-compression-and-swap-in-hard",

@@ -19,6 +19,7 @@ import simpy
 from memsim.engine.settings import apply_event, apply_workload
 from memsim.model.cost import fault_latencies
 from memsim.model.pages import PageState
+from memsim.model.reclaim.pipeline import reclaim
 from memsim.model.reclaim.sharing import scan_quota
 from memsim.model.scheduler import schedule
 from memsim.units import MIB, PAGE_SIZE
@@ -153,19 +154,12 @@ def balloon_driver(sim: Simulation) -> Proc:
 
 
 def reclaimer(sim: Simulation) -> Proc:
-    """Every step: compress and swap toward the scheduler's goals, at the device's pace."""
+    """Every step: share, compress and swap toward the scheduler's goals."""
     dt = sim.scenario.step
+    host = sim.host
     while True:
-        goal = sim.swap_goal
-        if goal.any():
-            cap = int(sim.swapper.device.bandwidth * dt)
-            if sim.host.compressor.enabled:
-                cap *= 4
-            want = goal if goal.sum() <= cap else np.floor(goal * cap / goal.sum()).astype(np.int64)
-            pages, owner = sim.swapper.victims(want)
-            to_swap, swap_owner = sim.host.compressor.compress(pages, owner)
-            sim.swapper.swap_out(to_swap, swap_owner)
-            sim.swap_goal = np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)
+        if sim.swap_goal.any():
+            sim.swap_goal = reclaim(sim.swap_goal, dt, host.sharing, host.compressor, sim.swapper)
         yield sim.env.timeout(dt)
 
 
