@@ -95,15 +95,20 @@ def _styles(runs: Runs) -> list[tuple[str, str, str]]:
 def host_overlay(runs: Runs) -> Figure:
     """Host counters of every run on shared axes.
 
-    One row per counter (free, ballooned, compressed, swapped, sharing savings), one line per
-    run; counters no run recorded are left out.
+    One row per counter (free, ballooned, compressed, swapped, sharing savings) that is non-zero
+    in some run, one line per run; counters no run recorded, or all zero, are left out.
     """
     series = {
         counter: [data.host_counter(r, counter) for _, r in runs] for counter, _ in HOST_PANELS
     }
     if "sharedSaved" in series and all(s is None for s in series["sharedSaved"]):
         series["sharedSaved"] = [data.savings(r) for _, r in runs]
-    panels = [(c, label) for c, label in HOST_PANELS if any(s is not None for s in series[c])]
+    # a counter that is absent, or zero in every run, says nothing worth a panel
+    panels = [
+        (c, label)
+        for c, label in HOST_PANELS
+        if any(s is not None and bool((s.fillna(0) != 0).any()) for s in series[c])
+    ]
     scale = TimeScale.of(pd.concat([r.host.index.to_series() for _, r in runs]))
     fig = new_figure(10, 1.9 * max(1, len(panels)) + 1.0)
     axes = fig.subplots(max(1, len(panels)), 1, sharex=True, squeeze=False).ravel()
