@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from helpers import scenario, started
 
 from memsim.api import run
 from memsim.model.pages import PageState
+from memsim.scenario import apply_overrides, load
 
 GROWING = """
 name: growing
@@ -98,3 +101,24 @@ vms:
     assert np.all(sim.host.gm.state[sl] == PageState.UNTOUCHED)
     sim.host.check_identity()
     assert sim.host.compressor.cache_kib[0] == 0
+
+
+def test_fault_service_cost_orders_decompression_ssd_and_disk() -> None:
+    """VALIDATION.md V7: the same swap-bound load stalls least when pages come back from the
+    compression cache, more from an SSD swap device, most from disk."""
+    base = load(Path(__file__).parents[1] / "scenarios/walkthrough-ssd-swap-cache-disk.yaml")
+    zip_only = {
+        "host.advanced.Mem.MemZipMaxPct": 100,
+        "vms.app.workload.compressible": "100%",
+    }
+    runs = {
+        "decompress": zip_only,
+        "ssd": {"host.swap": "ssd", "host.advanced.Mem.MemZipEnable": 0},
+        "disk": {"host.advanced.Mem.MemZipEnable": 0},
+    }
+    latency = {}
+    for name, overrides in runs.items():
+        results = run(apply_overrides(base, overrides))
+        window = results.vms[(results.vms.index >= 60) & (results.vms.index <= 240)]
+        latency[name] = float(window["latency"].mean())
+    assert latency["decompress"] < latency["ssd"] < latency["disk"], latency
