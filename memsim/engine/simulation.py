@@ -37,12 +37,6 @@ from memsim.workload.spec import timeline
 Progress = Callable[[float, float], None]
 
 
-def vmkernel_estimate(memory: int) -> int:
-    """Default VMkernel footprint in bytes when the scenario gives none (model choice):
-    150 MiB plus 1.5 % of host memory, roughly what small and large ESXi hosts show."""
-    return int(150 * MIB + 0.015 * memory)
-
-
 def vm_params(machines: list[VM]) -> VMParams:
     """Per-VM vectors in pages from the scenario's machines."""
     size = np.array([vm.memory // PAGE_SIZE for vm in machines], dtype=np.int64)
@@ -112,14 +106,7 @@ class Simulation:
         self.settings: dict[str, float] = dict(scenario.settings())
         self.machines = scenario.machines()
         host_cfg = scenario.host
-        vmkernel = (
-            host_cfg.vmkernel
-            if host_cfg.vmkernel is not None
-            else vmkernel_estimate(host_cfg.memory)
-        )
-        managed = (host_cfg.memory - vmkernel) // PAGE_SIZE
-        if managed <= 0:
-            raise ValueError("host.vmkernel leaves no memory to manage")
+        managed = (host_cfg.memory - host_cfg.vmkernel_bytes()) // PAGE_SIZE
         self.vms = vm_params(self.machines)
         gm = GuestMemory(self.vms.size)
         domains = salt_domains(

@@ -88,7 +88,18 @@ class Host(Frozen):
 
     @model_validator(mode="after")
     def _vmkernel_fits(self) -> Host:
-        if self.vmkernel is not None and self.vmkernel >= self.memory:
-            limit = format_size(self.memory)
+        if self.vmkernel_bytes() < self.memory:
+            return self
+        limit = format_size(self.memory)
+        if self.vmkernel is not None:
             raise issues((("vmkernel",), f"must be less than the host's memory {limit}"))
-        return self
+        estimate = format_size(self.vmkernel_bytes())
+        message = f"{limit} is less than the VMkernel's estimated {estimate}; give host.vmkernel"
+        raise issues((("memory",), message))
+
+    def vmkernel_bytes(self) -> int:
+        """Memory the VMkernel uses: as given, or estimated as 150 MiB plus 1.5 % of the host's
+        memory (model choice: roughly what small and large ESXi hosts show)."""
+        if self.vmkernel is not None:
+            return self.vmkernel
+        return int(150 * MIB + 0.015 * self.memory)

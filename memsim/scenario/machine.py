@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
@@ -117,6 +118,27 @@ class Trace(Shorthand):
         if not path.is_file():
             raise ValueError(f"trace file not found: {path}")
         return path.resolve()
+
+    @model_validator(mode="after")
+    def _readable(self) -> Trace:
+        """The file's header fits: the trace columns, or an esxtop capture naming the VM."""
+        if not self.path.is_file():
+            return self  # reported by the path check (or not resolved yet)
+        with open(self.path, newline="", encoding="utf-8", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+        if self.vm is None:
+            missing = [c for c in ("time", "active", "footprint") if c not in header]
+            if missing:
+                raise issues(
+                    (("file",), f"{self.path.name} has no column {', '.join(missing)} "
+                     "(a trace has columns time, active, footprint; for an esxtop capture "
+                     "give vm: too)")
+                )  # fmt: skip
+        elif not (header and header[0].startswith("(PDH-CSV")):
+            raise issues((("file",), f"{self.path.name} is not an esxtop batch capture"))
+        elif not any(f":{self.vm})" in cell for cell in header):
+            raise issues((("vm",), f"no VM named '{self.vm}' in {self.path.name}"))
+        return self
 
 
 class Content(Frozen):

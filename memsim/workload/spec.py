@@ -14,6 +14,7 @@ import pandas as pd
 
 from memsim.scenario import VM, Amount, Workload
 from memsim.units import MIB, PAGE_SIZE
+from memsim.workload.esxtop import read_esxtop, workload_trace
 
 
 def amount_pages(amount: Amount, memory: int) -> int:
@@ -63,9 +64,15 @@ def timeline(machines: list[VM]) -> list[Change]:
 
 
 def _trace_changes(index: int, vm: VM) -> list[Change]:
-    """Rows of a trace CSV (``time`` s, ``active`` and ``footprint`` MiB) as changes."""
-    assert vm.workload.trace is not None
-    frame = pd.read_csv(vm.workload.trace.path)
+    """Rows of a trace as changes: a CSV of ``time`` (s), ``active`` and ``footprint`` (MiB), or
+    one VM's counters in an esxtop batch capture (:func:`memsim.workload.esxtop.workload_trace`).
+    """
+    trace = vm.workload.trace
+    assert trace is not None
+    if trace.vm is None:
+        frame = pd.read_csv(trace.path)
+    else:
+        frame = workload_trace(read_esxtop(trace.path), trace.vm)
     cap = vm.memory // PAGE_SIZE
     out = []
     for t, active, footprint in zip(
@@ -75,11 +82,6 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
         strict=True,
     ):
         fp = int(min(footprint * MIB // PAGE_SIZE, cap))
-        out.append(
-            Change(
-                vm.power_on + t,
-                index,
-                {"footprint": fp, "active": int(min(active * MIB // PAGE_SIZE, fp))},
-            )
-        )
+        act = int(min(active * MIB // PAGE_SIZE, fp))
+        out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": act}))
     return out
