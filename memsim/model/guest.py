@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
-from memsim.model.pages import RESIDENT, PageState
+from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
 from memsim.workload.content import ContentModel
@@ -31,7 +31,6 @@ from memsim.workload.content import ContentModel
 Index = NDArray[np.int64]
 Vec = NDArray[np.float64]
 
-_SWAPPED = (PageState.SWAPPED, PageState.SWAPPED_CACHE)
 
 
 class Guests:
@@ -162,7 +161,8 @@ class Guests:
         pages, first = np.unique(host.gm.by_rank(owner, rank), return_index=True)
         owner = owner[first]
         # a write to a page that is not resident waits for its fault (see access)
-        resident = np.isin(host.gm.state[pages], RESIDENT)
+        state = host.gm.state[pages]
+        resident = (state == PageState.PRIVATE) | (state == PageState.SHARED)
         pages, owner = pages[resident], owner[resident]
         host.back(pages, owner, self.content.fresh(len(pages)))
 
@@ -223,7 +223,7 @@ class Guests:
         paged = guest & (state == PageState.BALLOONED)
         gm.set_state(pages[paged], PageState.GUEST_SWAPPED, owner[paged])
         # host faults: need a machine page each
-        host_fault = np.isin(state, (PageState.COMPRESSED, *_SWAPPED))
+        host_fault = state >= PageState.COMPRESSED  # compressed or swapped (either kind)
         leaving = guest & (rank < region[owner]) & (state == PageState.GUEST_SWAPPED)
         needs = host_fault | leaving
         want = np.bincount(owner[needs], minlength=n)
@@ -232,7 +232,7 @@ class Guests:
         comp = served & (state == PageState.COMPRESSED)
         host.compressor.decompress(pages[comp], owner[comp])
         stall += np.bincount(owner[comp], minlength=n) * latency["decompress"]
-        swp = served & np.isin(state, _SWAPPED)
+        swp = served & (state >= PageState.SWAPPED)
         stall += self.swapper.swap_in(pages[swp], owner[swp])
         back = served & leaving
         gm.set_state(pages[back], PageState.PRIVATE, owner[back])

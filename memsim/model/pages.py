@@ -34,7 +34,11 @@ Pages = NDArray[np.int64]
 
 
 class PageState(IntEnum):
-    """Backing state of a guest page (DOMAIN.md §2–§5)."""
+    """Backing state of a guest page (DOMAIN.md §2–§5).
+
+    The order matters: states from ``BALLOONED`` on are not resident (touching them faults),
+    and states from ``COMPRESSED`` on were reclaimed by the host.
+    """
 
     UNTOUCHED = 0  #: never touched by the guest: no machine page
     PRIVATE = 1  #: backed by a machine page of its own
@@ -47,11 +51,6 @@ class PageState(IntEnum):
 
 
 N_STATES = len(PageState)
-#: states whose data is in host memory and usable by the guest without a fault
-RESIDENT = np.array([PageState.PRIVATE, PageState.SHARED], dtype=np.uint8)
-#: states whose data must be faulted in by the hypervisor
-HOST_RECLAIMED = (PageState.COMPRESSED, PageState.SWAPPED, PageState.SWAPPED_CACHE)
-BALLOON_STATES = (PageState.BALLOONED, PageState.GUEST_SWAPPED)
 
 
 class GuestMemory:

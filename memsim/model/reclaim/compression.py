@@ -132,11 +132,15 @@ class Compressor:
         return pages, owner
 
     def _release(self, pages: Index, owner: Index, kib: Index) -> None:
+        if len(pages) == 0:
+            return
         self.cache_kib -= np.bincount(owner, weights=kib, minlength=self.gm.n_vms).astype(np.int64)
         self.gm.link[pages] = -1
 
     def decompress(self, pages: Index, owner: Index) -> None:
         """Accessed compressed pages come back private; their slots are freed."""
+        if len(pages) == 0:
+            return
         kib = slot_kib(self.gm.content[pages], self.compressible[owner])
         self._release(pages, owner, kib)
         self.gm.set_state(pages, PageState.PRIVATE, owner)
@@ -144,5 +148,7 @@ class Compressor:
 
     def drop(self, pages: Index, owner: Index) -> None:
         """Compressed pages discarded without access (ballooned or powered off)."""
+        if len(pages) == 0:
+            return
         kib = slot_kib(self.gm.content[pages], self.compressible[owner])
         self._release(pages, owner, kib)

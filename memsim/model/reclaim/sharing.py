@@ -226,6 +226,8 @@ class PageSharing:
 
     def break_cow(self, pages: Index, owner: Index) -> None:
         """Copy-on-write: shared ``pages`` are written and get private copies."""
+        if len(pages) == 0:
+            return
         self.unshare(pages, owner)
         self.cow_breaks += np.bincount(owner, minlength=self.gm.n_vms)
         self.gm.set_state(pages, PageState.PRIVATE, owner)
