@@ -32,7 +32,6 @@ Index = NDArray[np.int64]
 Vec = NDArray[np.float64]
 
 
-
 class Guests:
     """Per-VM guest memory use and the stall time it suffers.
 
@@ -59,7 +58,6 @@ class Guests:
         self.stall = np.zeros(n)  #: cumulative seconds waiting on faults
         self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
         self.guest_swapped_in = np.zeros(n, dtype=np.int64)
-        self.faults = np.zeros(n, dtype=np.int64)
         self.progress = np.ones(n)  #: share of the last step the guest was not stalled
 
     def power_on(self, vm: int, zero_boot: bool) -> None:
@@ -236,7 +234,6 @@ class Guests:
         stall += self.swapper.swap_in(pages[swp], owner[swp])
         back = served & leaving
         gm.set_state(pages[back], PageState.PRIVATE, owner[back])
-        self.faults += np.bincount(owner[served | guest], minlength=n)
         self.stall += stall
         self._count_blocked(want - ok, want, dt)
 

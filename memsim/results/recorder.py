@@ -19,6 +19,10 @@ sharedSaved        SHRDSVD  memory saved by sharing, MiB
 cowBreaks          —        copy-on-write breaks in the interval (count)
 guestSwapped       —        guest data paged out by the guest itself, MiB
 blocked            —        % of the interval unable to allocate (low state)
+guestSwapinRate    —        guest paging in from its own swap, MiB/s
+guestSwapoutRate   —        guest paging out to its own swap (balloon pressure), MiB/s
+cacheMissRate      —        dataset reads from the guest's disk (page cache misses), MiB/s
+falseMatches       —        host: hash matches whose contents differed, so far (count)
 ================== ======== =====================================================
 """
 
@@ -137,6 +141,11 @@ class Recorder:
             "latency": latency_percent(d_stall, dt) if dt > 0 else np.zeros(n),
             "throughput": throughput(d_stall, dt) if dt > 0 else np.ones(n),
             "blocked": latency_percent(d_blocked, dt) if dt > 0 else np.zeros(n),
+            "guestSwapinRate": self._delta("gin", sim.guests.guest_swapped_in) * per_mib * rate,
+            "guestSwapoutRate": self._delta("gout", sim.balloons.guest_swapped_out)
+            * per_mib
+            * rate,
+            "cacheMissRate": self._delta("miss", sim.guests.cache_misses) * per_mib * rate,
         }
         for name, value in vm_values.items():
             self._put(self.vm_cols, name, value, n)
@@ -162,6 +171,7 @@ class Recorder:
             "zipSaved": (compressed.sum() - cache.sum()) * per_mib,
             "cacheSize": cache.sum() * per_mib,
             "overhead": host.overhead().sum() * per_mib,
+            "falseMatches": float(host.sharing.false_matches),
             "threshold_high": th.levels[MemState.HIGH] * per_mib,
             "threshold_soft": th.levels[MemState.SOFT] * per_mib,
             "threshold_hard": th.levels[MemState.HARD] * per_mib,

@@ -53,7 +53,6 @@ class Swapper:
         self.rng = rng
         self.swapped_out = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages written
         self.swapped_in = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages read back
-        self.cache_in = np.zeros(gm.n_vms, dtype=np.int64)  #: of which from the SSD cache
 
     def victims(self, want: Index) -> tuple[Index, Index]:
         """Up to ``want[v]`` distinct random private pages of each VM ``v``."""
@@ -96,5 +95,4 @@ class Swapper:
         cached = np.bincount(owner[from_cache], minlength=n)
         disk = np.bincount(owner[~from_cache], minlength=n)
         self.swapped_in += cached + disk
-        self.cache_in += cached
         return cached * self.device.cache_latency + disk * self.device.latency
