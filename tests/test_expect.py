@@ -106,3 +106,16 @@ def test_no_records_before_the_time() -> None:
 def test_claims_built_in_python(claim: Claim) -> None:
     [outcome] = evaluate([claim], results())
     assert outcome.passed
+
+
+def test_any_passes_when_some_record_does_and_mean_averages() -> None:
+    soft, hard, grew, mean = check(
+        "  - {during: [0s, end], any: true, host: {state: soft}}\n"
+        "  - {during: [0s, end], any: true, host: {state: hard}}\n"
+        "  - {during: [0s, end], any: true, vm: a, consumed: {min: 250}}\n"
+        "  - {during: [0s, end], mean: true, vm: a, consumed: {approx: 200, tol: 1%}}\n"
+    )
+    assert soft.passed and not hard.passed
+    assert grew.passed and grew.measured == 300.0
+    assert mean.passed and mean.measured == 200.0
+    assert soft.claim.startswith("at some moment during 0s–end")

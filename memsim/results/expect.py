@@ -128,7 +128,7 @@ def _when(claim: Claim) -> str:
         return t if isinstance(t, str) else format_duration(t)
 
     if claim.during is not None:
-        mean = "mean " if claim.mean else ""
+        mean = "mean " if claim.mean else "at some moment " if claim.any else ""
         return f"{mean}during {spell(claim.during[0])}–{spell(claim.during[1])}"
     return f"at {spell(claim.at if claim.at is not None else 'end')}"
 
@@ -205,10 +205,21 @@ def evaluate_claim(claim: Claim, results: ResultsLike) -> list[ClaimResult]:
                     numbers = _numbers(values)
                     note = f"mean of {len(numbers)} record(s)" + (f"; {note}" if note else "")
                     values = pd.Series([numbers.mean()])
-                measured, passed, detail = TESTS[test](values, condition)
+                if claim.any:
+                    measured, passed, detail = _any_record(values, TESTS[test], condition)
+                else:
+                    measured, passed, detail = TESTS[test](values, condition)
                 detail = f"{detail}; {note}" if note else detail
                 out.append(ClaimResult(text, _plain(measured), passed, detail))
     return out
+
+
+def _any_record(values: pd.Series, test: Any, condition: Condition) -> Outcome:
+    """Pass when some record passes: the first that does, else the last record's outcome."""
+    outcomes = [test(values.iloc[[i]], condition) for i in range(len(values))]
+    passing = [o for o in outcomes if o[1]]
+    chosen = passing[0] if passing else outcomes[-1]
+    return chosen[0], bool(passing), f"{len(passing)} of {len(outcomes)} record(s) pass"
 
 
 def _plain(value: Any) -> float | str:

@@ -12,6 +12,9 @@
         mean: true
         vm: web-1
         throughput: {min: 0.9}
+      - during: [10min, 20min]          # at some moment in the window
+        any: true
+        host: {state: soft}
 
 A claim picks a time (the last record at or before ``at``) or a window, a VM or the host, and
 one condition per counter: ``{approx: X, tol: T}`` (T a fraction, default 5 %, or a size),
@@ -91,7 +94,7 @@ HOST_COUNTERS = (
 """Host counters (DESIGN.md §4.2)."""
 STATES = ("high", "clear", "soft", "hard", "low")
 """Free-memory states of the host (DOMAIN.md §1)."""
-_KEYWORDS = ("at", "during", "mean", "vm", "host", "equal_rho")
+_KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho")
 
 
 def _measure(value: object) -> float | str:
@@ -271,6 +274,8 @@ class Claim(Frozen):
         during: A window ``(start, end)`` in which every record must satisfy the conditions.
         mean: With ``during``, test the window's mean instead of every record (for noisy
             counters such as ``throughput``).
+        any: With ``during``, pass when at least one record (or state change) in the window
+            passes: "at some moment", e.g. the host reaches soft.
         vm: The VM it is about (after group expansion); None for the host.
         checks: Conditions by counter, for a VM claim.
         host: Conditions by counter, for a host claim.
@@ -279,6 +284,7 @@ class Claim(Frozen):
     at: Time | None = None
     during: tuple[Time, Time] | None = None
     mean: bool = False
+    any: bool = False
     vm: str | None = None
     checks: dict[str, Condition] | None = None
     host: dict[str, Condition] | None = None
@@ -339,6 +345,11 @@ class Claim(Frozen):
         found: list[Issue] = []
         if (self.at is None) == (self.during is None):
             found.append(((), "give either at: or during:"))
+        for key in ("mean", "any"):
+            if getattr(self, key) and self.during is None:
+                found.append(((key,), "applies to a window: give during: [start, end]"))
+        if self.mean and self.any:
+            found.append((("any",), "give mean: or any:, not both"))
         if self.equal_rho is not None:
             if self.checks is not None or self.host is not None:
                 found.append(((), "equal_rho is a claim of its own: no vm:, host: or counters"))
