@@ -75,6 +75,8 @@ def test_identity_and_bounds_hold_at_every_step(text: str) -> None:
         sim.env.run(until=t)
         host.check_identity()
         assert host.free() >= 0
+        # the count of host-reclaimed working-set pages, kept incrementally, never drifts
+        assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
         assert np.all(balloons.size <= np.maximum(balloons.maximum, balloons.size * 0))
         assert np.all(balloons.size[~host.vms.tools] == 0)
         # memory within a touched reservation is never reclaimed: the scheduler's goals never

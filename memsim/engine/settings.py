@@ -27,7 +27,7 @@ def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
     footprint = int(now["footprint"])
     heap = float(now.get("heap", 0.0))
     g.target[vm] = footprint
-    g.active[vm] = min(max(int(now["active"]), int(heap * footprint)), footprint)
+    g.set_active(vm, min(max(int(now["active"]), int(heap * footprint)), footprint))
     g.writes[vm] = float(now.get("writes", 0.0))
     g.cache[vm] = float(now.get("cache", 0.0))
     g.dataset[vm] = int(now.get("dataset", 0))

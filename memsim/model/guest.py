@@ -67,9 +67,15 @@ class Guests:
         self.boot_left[vm] = self.host.gm.sizes[vm] if zero_boot else 0
 
     def power_off(self, vm: int) -> None:
-        """Stop VM ``vm``."""
+        """Stop VM ``vm`` (its pages are released by the caller)."""
         self.footprint[vm] = self.target[vm] = self.active[vm] = self.boot_left[vm] = 0
         self.dataset[vm] = 0
+        self.host.gm.ws[vm] = self.host.gm.exposed[vm] = 0
+
+    def set_active(self, vm: int, ranks: int) -> None:
+        """The working set of VM ``vm`` becomes its ``ranks`` hottest pages."""
+        self.active[vm] = ranks
+        self.host.gm.set_working_set(vm, ranks)
 
     # -- growth ---------------------------------------------------------------------------
     def step(
@@ -118,7 +124,7 @@ class Guests:
             return
         owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
         pages = host.gm.by_rank(owner, rank)
-        written = host.back(pages, owner, self.content.contents(owner, rank))
+        written = self._back(pages, owner, rank, self.content.contents(owner, rank))
         done = np.bincount(host.gm.vm_of(written), minlength=len(grow))
         # growth is in rank order: a VM advances by what it could write (in order, mostly)
         self.footprint += np.minimum(done, grow)
@@ -133,13 +139,23 @@ class Guests:
         owner, rank = repeat_ranges(vms, start, start + count[vms])
         pages = host.gm.by_rank(owner, rank)
         ballooned = host.gm.state[pages] == PageState.BALLOONED
-        written = host.back(
-            pages[~ballooned], owner[~ballooned], np.zeros((~ballooned).sum(), dtype=np.uint64)
-        )
+        keep = ~ballooned
+        zeros = np.zeros(int(keep.sum()), dtype=np.uint64)
+        written = self._back(pages[keep], owner[keep], rank[keep], zeros)
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
         done += np.bincount(owner[ballooned], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
         self._count_blocked(count - done, count, 1.0)
+
+    def _back(self, pages: Index, owner: Index, rank: Index, content: NDArray[np.uint64]) -> Index:
+        """:meth:`Host.back`, keeping the count of reclaimed working-set pages exact."""
+        gm = self.host.gm
+        was = gm.state[pages] >= PageState.COMPRESSED
+        written = self.host.back(pages, owner, content)
+        if was.any():
+            back = was & (gm.state[pages] == PageState.PRIVATE)
+            gm.expose(owner[back], rank[back], -1)
+        return written
 
     def _count_blocked(self, missing: Index, wanted: Index, dt: float) -> None:
         """Time VMs wait because they could not get memory (share of the step not served)."""
@@ -192,13 +208,14 @@ class Guests:
         """
         host = self.host
         gm = host.gm
-        reclaimed = gm.counts[:, PageState.COMPRESSED :].sum(axis=1) + gm.count(
-            PageState.GUEST_SWAPPED
-        )
+        paged_out = gm.count(PageState.GUEST_SWAPPED)
         region = self.balloons.region_start()
         into_balloon = region < self.active
         self._read_dataset(dt, touch_period, rng, latency["guest_swap"])
-        hit = host.on & (self.active > 0) & ((reclaimed > 0) | into_balloon)
+        # a touch can fault only where host-reclaimed pages sit in the working set, where the
+        # balloon reaches into it, or where the guest is still filling it after a deflation
+        refilling = (self.footprint < np.minimum(self.active, self.target)) & (paged_out > 0)
+        hit = host.on & (self.active > 0) & ((gm.exposed > 0) | into_balloon | refilling)
         count = np.where(hit, rng.poisson(self.active * self.progress * dt / touch_period), 0)
         vms = np.flatnonzero(count)
         if len(vms) == 0:
@@ -227,6 +244,7 @@ class Guests:
         want = np.bincount(owner[needs], minlength=n)
         ok = host.grant(want)
         served = needs & (_rank_within(owner, needs) < ok[owner])
+        gm.expose(owner[served & host_fault], rank[served & host_fault], -1)
         comp = served & (state == PageState.COMPRESSED)
         host.compressor.decompress(pages[comp], owner[comp])
         stall += np.bincount(owner[comp], minlength=n) * latency["decompress"]

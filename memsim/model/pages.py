@@ -71,6 +71,9 @@ class GuestMemory:
         self.link = np.full(total, -1, dtype=np.int32)
         self.counts = np.zeros((len(self.sizes), N_STATES), dtype=np.int64)
         self.counts[:, PageState.UNTOUCHED] = self.sizes
+        self.ws = np.zeros(len(self.sizes), dtype=np.int64)  #: working-set ranks per VM
+        #: pages reclaimed by the host (compressed or swapped) inside each working set
+        self.exposed = np.zeros(len(self.sizes), dtype=np.int64)
 
     @property
     def n_vms(self) -> int:
@@ -123,6 +126,34 @@ class GuestMemory:
         sl = self.slice_of(vm)
         size = sl.stop - sl.start
         self.order[sl] = rng.permutation(size).astype(np.uint32)
+
+    def expose(self, owner: Pages, rank: Pages, sign: int) -> None:
+        """Count host-reclaimed pages entering (+1) or leaving (−1) the working sets.
+
+        Every move of a page into or out of the compressed and swapped states passes its
+        rank here, so ``exposed`` says, without a pass over pages, which VMs can fault.
+        """
+        inside = rank < self.ws[owner]
+        if inside.any():
+            self.exposed += sign * np.bincount(owner[inside], minlength=self.n_vms)
+
+    def set_working_set(self, vm: int, ranks: int) -> None:
+        """Move VM ``vm``'s working-set threshold, recounting the ranks that change side."""
+        lo, hi = sorted((int(self.ws[vm]), int(ranks)))
+        if hi > lo:
+            pages = self.by_rank(np.full(hi - lo, vm), np.arange(lo, hi))
+            moved = int((self.state[pages] >= PageState.COMPRESSED).sum())
+            self.exposed[vm] += moved if ranks > self.ws[vm] else -moved
+        self.ws[vm] = ranks
+
+    def recount_exposed(self) -> Pages:
+        """``exposed`` recomputed from the page arrays: a full pass, for tests only."""
+        out = np.zeros(self.n_vms, dtype=np.int64)
+        for v in range(self.n_vms):
+            if self.ws[v]:
+                pages = self.by_rank(np.full(int(self.ws[v]), v), np.arange(int(self.ws[v])))
+                out[v] = int((self.state[pages] >= PageState.COMPRESSED).sum())
+        return out
 
     def count(self, state: PageState) -> NDArray[np.int64]:
         """Pages of each VM in ``state``."""

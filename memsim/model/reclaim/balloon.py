@@ -135,6 +135,8 @@ class Balloons:
         owner, rank = repeat_ranges(vms, top - step[vms], top)
         pages = gm.by_rank(owner, rank)
         state = gm.state[pages]
+        reclaimed = state >= PageState.COMPRESSED
+        gm.expose(owner[reclaimed], rank[reclaimed], -1)
         shared = state == PageState.SHARED
         self.sharing.unshare(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED

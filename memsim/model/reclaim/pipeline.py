@@ -33,9 +33,10 @@ def reclaim(
     cap = int(swapper.device.bandwidth * dt) * (4 if compressor.enabled else 1)
     total = int(goal.sum())
     want = goal if total <= cap else np.floor(goal * cap / total).astype(np.int64)
-    pages, owner = swapper.victims(want)
+    pages, owner, rank = swapper.victims(want)
     sharing.share(pages, owner)
     private = sharing.gm.state[pages] == PageState.PRIVATE
     to_swap, swap_owner = compressor.compress(pages[private], owner[private])
-    swapper.swap_out(to_swap, swap_owner)
+    swapper.swap_out(to_swap, swap_owner)  # includes evicted pages: still reclaimed
+    sharing.gm.expose(owner[private], rank[private], +1)
     return np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)

@@ -54,28 +54,32 @@ class Swapper:
         self.swapped_out = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages written
         self.swapped_in = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages read back
 
-    def victims(self, want: Index) -> tuple[Index, Index]:
-        """Up to ``want[v]`` distinct random private pages of each VM ``v``."""
+    def victims(self, want: Index) -> tuple[Index, Index, Index]:
+        """Up to ``want[v]`` distinct random private pages of each VM ``v``.
+
+        Returns:
+            Pages, their VMs and their hotness ranks (uniform ranks are uniform pages).
+        """
         gm = self.gm
         private = gm.count(PageState.PRIVATE)
         want = np.minimum(np.maximum(want, 0), private)
         vms = np.flatnonzero(want)
         if len(vms) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
         # oversample by the share of private pages so that one draw usually suffices
         tries = np.ceil(want[vms] * gm.sizes[vms] / private[vms] * 1.3 + 8).astype(np.int64)
         tries = np.minimum(tries, gm.sizes[vms] * 4)
         owner = np.repeat(vms, tries)
-        local = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
-        pages = gm.offsets[owner] + local
-        pages, first = np.unique(pages, return_index=True)
-        owner = owner[first]
+        rank = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
+        pages, first = np.unique(gm.by_rank(owner, rank), return_index=True)
+        owner, rank = owner[first], rank[first]
         shuffle = self.rng.permutation(len(pages))
-        pages, owner = pages[shuffle], owner[shuffle]
+        pages, owner, rank = pages[shuffle], owner[shuffle], rank[shuffle]
         keep = gm.state[pages] == PageState.PRIVATE
-        pages, owner = pages[keep], owner[keep]
+        pages, owner, rank = pages[keep], owner[keep], rank[keep]
         keep = first_per_owner(owner, want)
-        return pages[keep], owner[keep]
+        return pages[keep], owner[keep], rank[keep]
 
     def swap_out(self, pages: Index, owner: Index) -> None:
         """Write ``pages`` to the SSD swap cache while it has room, the rest to the device."""
