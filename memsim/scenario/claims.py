@@ -85,13 +85,20 @@ VM_COUNTERS = (
     "consumed", "granted", "active", "shared", "zero", "vmmemctl", "vmmemctltarget", "swapped",
     "swaptarget", "swapinRate", "swapoutRate", "compressed", "zipSaved", "compressionRate",
     "decompressionRate", "overhead", "entitlement", "latency", "throughput",
+    # esxtop-only and memsim counters (memsim/results/recorder.py)
+    "memory", "reservation", "limit", "touched", "activeSlow", "activeFast", "activeNext",
+    "sharedSaved", "vmmemctlmax", "guestSwapped", "cacheSize", "cowBreaks", "blocked",
+    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate",
 )  # fmt: skip
-"""Per-VM counters (DESIGN.md §4.2)."""
+"""Per-VM counters (DESIGN.md §4.2, and the recorder's esxtop-only ones)."""
 HOST_COUNTERS = (
     "state", "free", "minFree", "managed", "consumed", "shared", "sharedcommon", "vmmemctl",
     "swapped", "compressed", "zipSaved",
+    "private", "sharedSaved", "zero", "vmmemctltarget", "swaptarget", "swapinRate",
+    "swapoutRate", "cacheSize", "overhead", "falseMatches", "threshold_high",
+    "threshold_clear", "threshold_soft", "threshold_hard", "threshold_low",
 )  # fmt: skip
-"""Host counters (DESIGN.md §4.2)."""
+"""Host counters (DESIGN.md §4.2, and the recorder's others)."""
 STATES = ("high", "clear", "soft", "hard", "low")
 """Free-memory states of the host (DOMAIN.md §1)."""
 _KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho")
