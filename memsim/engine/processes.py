@@ -123,8 +123,7 @@ def setting_events(sim: Simulation) -> Proc:
         if event.at > sim.env.now:
             yield sim.env.timeout(event.at - sim.env.now)
         apply_event(sim, event.set)
-        if not sim.wake_scheduler.triggered:
-            sim.wake_scheduler.succeed()
+        sim.wake()
 
 
 def guest_step(sim: Simulation) -> Proc:
@@ -179,8 +178,7 @@ def sampler(sim: Simulation) -> Proc:
     while True:
         yield sim.env.timeout(sim.settings["Mem.SamplePeriod"])
         sim.activity.sample(true_active(sim), sim.rng)
-        if not sim.wake_scheduler.triggered:  # entitlements follow the new estimates
-            sim.wake_scheduler.succeed()
+        sim.wake()  # entitlements follow the new estimates
 
 
 def true_active(sim: Simulation) -> np.ndarray:

@@ -175,7 +175,12 @@ class Simulation:
             self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
             host.update_blocking()
             wake = True
-        if wake and not self.wake_scheduler.triggered:
+        if wake:
+            self.wake()
+
+    def wake(self) -> None:
+        """Run the memory scheduler now rather than at its next period."""
+        if not self.wake_scheduler.triggered:
             self.wake_scheduler.succeed()
 
     # -- run ------------------------------------------------------------------------------

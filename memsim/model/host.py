@@ -63,7 +63,6 @@ class Host:
         self.compressor = compressor
         self.on = np.zeros(n, dtype=bool)
         self.state = MemState.HIGH
-        self.balloon = np.zeros(n, dtype=np.int64)  #: balloon size, pages
         self.entitlement = vms.size.astype(np.float64).copy()
         self.blocked = np.zeros(n, dtype=bool)  #: may not allocate (low state, above target)
 

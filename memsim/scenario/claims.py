@@ -74,7 +74,7 @@ from memsim.scenario.types import (
     expand_name,
     within_duration,
 )
-from memsim.units import MIB, format_duration, parse_duration, parse_size
+from memsim.units import MIB, format_duration, parse_duration, parse_fraction, parse_size
 
 __all__ = [
     "HOST_COUNTERS", "STATES", "VM_COUNTERS", "Claim", "Condition", "EqualRho", "Reference",
@@ -159,7 +159,7 @@ class Tolerance(Frozen):
         if isinstance(value, Mapping):
             return value
         if isinstance(value, str) and value.strip().endswith("%"):
-            return {"relative": float(value.strip()[:-1]) / 100}
+            return {"relative": parse_fraction(value)}
         if isinstance(value, int | float) and not isinstance(value, bool) and value <= 1:
             return {"relative": float(value)}
         if isinstance(value, str):
