@@ -178,8 +178,18 @@ def run(
         host = format_size(scenario.host.memory)
         machines = len(scenario.machines())
         out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
+    warn_refusals(results)
     if check and not check_claims(scenario, results):
         raise typer.Exit(1)
+
+
+def warn_refusals(results: Any) -> None:
+    """A warning on stderr for each refused power-on or run-time change (DOMAIN.md §6)."""
+    events = results.events
+    refused = events[events["kind"].str.endswith("_refused")]
+    for row in refused.itertuples():
+        when = format_duration(float(row.time))
+        err.print(f"warning: at {when}, {row.vm}: {row.kind}: {row.detail}", markup=False)
 
 
 SUMMARY_COLUMNS = {

@@ -1,7 +1,19 @@
-"""Invariants of the host model as properties over random scenarios (hypothesis).
+"""The rules of the host model as properties over random scenarios (hypothesis).
 
-managed = used + free exactly at every step; bounds (reservation, limit, balloon maximum) hold;
-the same seed gives the same results bit for bit.
+Over generated hosts (all four profiles) with VMs of random reservations, limits, shares and
+Tools, workloads that grow, and events that change limits, reservations, shares, Tools,
+workloads (also before a VM powers on) and run-time settings, at every step:
+
+* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays;
+* a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
+  limit unless a lowered limit is still being followed down (then it only falls);
+* memory within a touched reservation is never compressed or swapped, the balloon never
+  reaches into the reservation, the balloon stays within its maximum, and every entitlement the
+  scheduler decides is at least the touched reservation;
+* admission: the reservations and overheads of the powered-on VMs fit in managed memory;
+
+and in every record, the state is the one the thresholds give for the recorded free memory.
+The same seed gives the same results bit for bit.
 """
 
 from __future__ import annotations
@@ -13,12 +25,20 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from memsim.api import run
-from memsim.model.scheduler import schedule, touched
+from memsim.model.pages import PageState
+from memsim.model.scheduler import schedule
+from memsim.model.states import MemState, Thresholds
+
+RUNTIME_EVENTS = [
+    "host.advanced.Mem.IdleTax: {}".format,
+    "host.advanced.Mem.CtlMaxPercent: {}".format,
+    "host.advanced.Mem.MemZipEnable: {}".format,
+]
 
 
 @st.composite
 def host_scenarios(draw):  # type: ignore[no-untyped-def]
-    """A small random host: 2–4 VMs that may overcommit it, with phases and settings."""
+    """A small random host: 2–4 VMs that may overcommit it, with phases and events."""
     host_mib = draw(st.sampled_from([256, 384, 512]))
     profile = draw(st.sampled_from(["classic", "esx41", "esxi5", "esxi6"]))
     salting = draw(st.integers(0, 2))
@@ -36,21 +56,24 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
         f"  advanced: {{Mem.ShareForceSalting: {salting}, Mem.ShareScanTime: 2}}",
         "vms:",
     ]
+    events: list[str] = []
     for i in range(draw(st.integers(2, 4))):
         mem = draw(st.sampled_from([64, 96, 128]))
         fp = draw(st.integers(mem // 4, mem))
         act = draw(st.integers(1, fp))
-        res = draw(st.sampled_from([0, mem // 4]))
-        limit = draw(st.sampled_from(["unlimited", f"{max(res, mem // 2)}MiB"]))
+        res = draw(st.sampled_from([0, mem // 4, mem // 2]))
+        # limits never below the largest reservation an event may set
+        limit = draw(st.sampled_from(["unlimited", f"{mem // 2}MiB", f"{mem * 3 // 4}MiB"]))
         lines += [
             f"  - name: vm{i}",
             f"    memory: {mem}MiB",
             f"    reservation: {res}MiB",
             f"    limit: {limit}",
+            f"    shares: {draw(st.sampled_from(['low', 'normal', 'high', 500]))}",
             f"    guest: {draw(st.sampled_from(['linux', 'windows']))}",
             f"    tools: {draw(st.booleans())}",
             f"    large_pages: {draw(st.booleans())}",
-            f"    power_on: {draw(st.integers(0, 30))}s",
+            f"    power_on: {draw(st.integers(0, 60))}s",
             "    workload:",
             f"      boot: {draw(st.sampled_from(['zero', 'lazy']))}",
             f"      footprint: {fp}MiB",
@@ -58,33 +81,131 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
             f"      writes: {draw(st.sampled_from(['0%', '10%', '50%']))}",
             f"      phases: [{{at: 2min, footprint: {mem}MiB, active: {max(1, mem // 2)}MiB}}]",
         ]
+        for _ in range(draw(st.integers(0, 2))):
+            change = draw(
+                st.sampled_from(
+                    [
+                        f"vms.vm{i}.limit: {mem // 2}MiB",
+                        f"vms.vm{i}.limit: {mem // 3 + 1}MiB" if res == 0 else "vms.vm0.shares: 50",
+                        f"vms.vm{i}.limit: unlimited",
+                        f"vms.vm{i}.reservation: {mem // 4}MiB",
+                        f"vms.vm{i}.reservation: 0",
+                        f"vms.vm{i}.tools: {draw(st.booleans())}",
+                        f"vms.vm{i}.shares: {draw(st.integers(1, 5000))}",
+                        f"vms.vm{i}.workload.footprint: {mem}MiB",
+                        f"vms.vm{i}.workload.active: {max(1, fp // 2)}MiB",
+                    ]
+                )
+            )
+            events.append(f"  - {{at: {draw(st.integers(1, 230))}s, set: {{{change}}}}}")
+    for _ in range(draw(st.integers(0, 2))):
+        make = draw(st.sampled_from(RUNTIME_EVENTS))
+        value = {0: draw(st.integers(0, 99)), 1: draw(st.integers(10, 90))}.get(
+            RUNTIME_EVENTS.index(make), draw(st.integers(0, 1))
+        )
+        events.append(f"  - {{at: {draw(st.integers(1, 230))}s, set: {{{make(value)}}}}}")
+    if events:
+        lines += ["events:", *events]
     return "\n".join(lines) + "\n"
 
 
-@settings(
+def reclaimed(sim) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Pages of each VM the hypervisor holds compressed or swapped."""
+    gm = sim.host.gm
+    return (
+        gm.count(PageState.COMPRESSED)
+        + gm.count(PageState.SWAPPED)
+        + gm.count(PageState.SWAPPED_CACHE)
+    )
+
+
+RULES = settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a run is too slow
 )
+
+
+@RULES
 @given(host_scenarios())
-def test_identity_and_bounds_hold_at_every_step(text: str) -> None:
+def test_rules_hold_at_every_step(text: str) -> None:
     sim = started(text)
-    host, balloons = sim.host, sim.balloons
-    for t in range(1, 240, 7):
+    host, balloons, vms = sim.host, sim.balloons, sim.vms
+    before = reclaimed(sim)
+    ceiling = host.ceilings.ceiling.copy()
+    balloon_before = balloons.size.copy()
+    seen = 0
+    for t in range(1, 240):
         sim.env.run(until=t)
+        on = host.on
         host.check_identity()
         assert host.free() >= 0
         # the count of host-reclaimed working-set pages, kept incrementally, never drifts
         assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
-        assert np.all(balloons.size <= np.maximum(balloons.maximum, balloons.size * 0))
-        assert np.all(balloons.size[~host.vms.tools] == 0)
-        # memory within a touched reservation is never reclaimed: the scheduler's goals never
-        # reach below min(reservation, touched)
+        # the limit is a ceiling: exactly, and above the limit only while it falls
+        use = host.limited_use()
+        now = host.ceilings.ceiling
+        assert np.all(use[on] <= now[on] + 1e-9)
+        assert np.all(now >= vms.limit)
+        following = now > vms.limit
+        assert np.all(now[following & on] <= ceiling[following & on] + 1e-9)
+        ceiling = now.copy()
+        # the reservation: nothing compressed or swapped out of it, no balloon into it
+        protected = np.minimum(vms.reservation, host.touched())
+        took = reclaimed(sim) > before
+        assert np.all(host.granted()[took] >= protected[took])
+        before = reclaimed(sim)
+        # the balloon keeps within its maximum, or deflates toward one that fell
+        size = balloons.size
+        assert np.all((size <= balloons.maximum) | (size <= balloon_before))
+        assert np.all(balloons.maximum <= vms.size - vms.reservation)
+        assert np.all(balloons.maximum[~vms.tools] == 0)
+        balloon_before = size.copy()
         goals = schedule(host, balloons, sim.activity.estimate, sim.guests.target, sim.settings)
-        room = np.maximum(host.consumed() - np.minimum(host.vms.reservation, touched(host)), 0)
-        growth = np.maximum(goals.balloon - balloons.size, 0)
-        assert np.all(growth + goals.swap <= room + 1)
+        assert np.all(goals.entitlement[on] >= protected[on] - 1e-9)
+        assert np.all(goals.swap <= host.reclaimable())
+        # admission: what powered-on VMs reserve fits in managed memory, and a VM is refused
+        # only when unreserved memory cannot cover its reservation and overhead
+        reserved = int(np.where(on, vms.reservation + vms.overhead, 0).sum())
+        assert reserved <= host.managed
+        for event in sim.events[seen:]:
+            if event["kind"] == "admission_refused":
+                vm = vms.names.index(event["vm"])
+                assert reserved + vms.reservation[vm] + vms.overhead[vm] > host.managed
+        seen = len(sim.events)
+
+
+@RULES
+@given(host_scenarios())
+def test_every_record_describes_one_instant(text: str) -> None:
+    results = run(scenario(text))
+    h, v = results.host, results.vms
+    hysteresis = results.scenario.settings()["Memsim.StateHysteresis"] / 100.0
+    for state, free, mf, high, soft, hard, low in zip(
+        h.state,
+        h.free,
+        h.minFree,
+        h.threshold_high,
+        h.threshold_soft,
+        h.threshold_hard,
+        h.threshold_low,
+        strict=True,
+    ):
+        levels = (high, mf, soft, hard, low)
+        th = Thresholds(int(mf), levels, hysteresis)  # type: ignore[arg-type]
+        s = MemState[state.upper()]
+        assert th.next_state(s, free) == s, (state, free, levels)
+    # with no limit change, consumed − compression cache never exceeds the limit in a record
+    changed = {
+        name
+        for e in results.scenario.events
+        for path in e.set
+        if path.endswith(".limit")
+        for name in [path.split(".")[1]]
+    }
+    fixed = v[~v.vm.isin(changed) & v.limit.notna()]
+    assert np.all(fixed.consumed - fixed.cacheSize <= fixed.limit + 1e-9)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -114,7 +114,9 @@ def test_event_paths_and_values() -> None:
     )
     assert messages(text) == [
         "s.yaml:10:7: events[0].set.vms.b.limit: no VM named 'b'; VMs: a",
-        "s.yaml:11:7: events[0].set.vms.a.memory: 'memory' cannot change while the simulation runs",
+        "s.yaml:11:7: events[0].set.vms.a.memory: 'memory' is fixed for the run and cannot change "
+        "in an event; set it in the scenario (events may change: limit, maxmemctl, reservation, "
+        "shares, tools)",
         "s.yaml:12:7: events[0].set.host.advanced.Mem.IdelTax: unknown advanced setting "
         "'Mem.IdelTax'; did you mean 'Mem.IdleTax'?",
         "s.yaml:13:20: events[0].set.vms.a.limit: unknown size unit 'GiBs' in '4 GiBs'; did you "

@@ -16,13 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from memsim.engine.settings import apply_event, apply_workload
-from memsim.model.cost import fault_latencies
-from memsim.model.pages import PageState
-from memsim.model.reclaim.pipeline import reclaim
+from memsim.engine.changes import apply_event, apply_workload
+from memsim.model.reclaim.pipeline import reclaim_goal
 from memsim.model.reclaim.sharing import scan_quota
 from memsim.model.scheduler import schedule
-from memsim.units import MIB, PAGE_SIZE
 from memsim.workload.spec import initial_values
 
 if TYPE_CHECKING:
@@ -66,45 +63,51 @@ def power(sim: Simulation) -> Proc:
 
 
 def power_on(sim: Simulation, vm: int) -> None:
-    """Admission control, then start the VM (DOMAIN.md §6)."""
+    """Admission control on unreserved memory (DOMAIN.md §6), then start the VM.
+
+    An admitted VM starts once free memory holds its overhead; until then its overhead is
+    pending and the scheduler reclaims for it, as ESX does.
+    """
     host, vms = sim.host, sim.vms
-    name = vms.names[vm]
-    reserved = int((np.where(host.on, vms.reservation + vms.overhead, 0)).sum())
-    need = int(vms.reservation[vm] + vms.overhead[vm])
-    if reserved + need > host.managed or need > host.free():
-        sim.log(
-            "admission_refused",
-            name,
-            f"needs {need * PAGE_SIZE / MIB:.0f} MiB reserved; insufficient resources",
-        )
+    refused = host.admission(vm, int(vms.reservation[vm]))
+    if refused is not None:
+        sim.log("admission_refused", vms.names[vm], refused)
         return
+    host.pending[vm] = vms.overhead[vm]
+    if host.free() < host.pending[vm]:
+        sim.log("power_on_waiting", vms.names[vm], "waiting for free memory for its overhead")
+        sim.env.process(_start_when_free(sim, vm))
+        sim.wake()
+    else:
+        _start(sim, vm)
+
+
+def _start_when_free(sim: Simulation, vm: int) -> Proc:
+    while sim.host.free() < sim.host.pending[vm]:
+        yield sim.env.timeout(sim.scenario.step)
+    _start(sim, vm)
+
+
+def _start(sim: Simulation, vm: int) -> None:
+    host, vms = sim.host, sim.vms
+    host.pending[vm] = 0
     host.gm.power_on(vm, sim.rng)
     host.on[vm] = True
+    host.ceilings.power_on(vm)
     spec = sim.machines[vm]
     sim.guests.power_on(vm, spec.workload.boot == "zero")
     sim.activity.reset(np.array([vm]))
     host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
-    apply_workload(sim, vm, initial_values(spec))
-    sim.log("power_on", name)
+    apply_workload(sim, vm, initial_values(spec) | sim.deferred.pop(vm, {}))
+    sim.log("power_on", vms.names[vm])
 
 
 def power_off(sim: Simulation, vm: int) -> None:
-    """Stop the VM and release every page it holds."""
-    host, gm = sim.host, sim.host.gm
-    sl = gm.slice_of(vm)
-    pages = np.arange(sl.start, sl.stop, dtype=np.int64)
-    owner = np.full(len(pages), vm, dtype=np.int64)
-    state = gm.state[pages]
-    shared = state == PageState.SHARED
-    host.sharing.unshare(pages[shared], owner[shared])
-    comp = state == PageState.COMPRESSED
-    host.compressor.drop(pages[comp], owner[comp])
-    gm.set_state(pages, PageState.UNTOUCHED, owner)
-    gm.content[pages] = 0
+    """Stop the VM: the host takes back every page it holds."""
+    sim.host.release(vm)
     sim.balloons.size[vm] = sim.balloons.target[vm] = 0
     sim.guests.power_off(vm)
     sim.swap_goal[vm] = 0
-    host.on[vm] = False
     sim.log("power_off", sim.vms.names[vm])
 
 
@@ -129,14 +132,9 @@ def setting_events(sim: Simulation) -> Proc:
 def guest_step(sim: Simulation) -> Proc:
     """Every step: guests grow, write and touch their working sets."""
     dt = sim.scenario.step
-    pages_per_mib = MIB / PAGE_SIZE
-    rates = (
-        sim.settings["Memsim.ZeroRate"] * pages_per_mib,
-        sim.settings["Memsim.TouchRate"] * pages_per_mib,
-    )
-    latency = fault_latencies(sim.settings)
     while True:
-        sim.guests.step(dt, rates, sim.settings["Memsim.TouchPeriod"], latency, sim.rng)
+        sim.swapper.refill(dt, sim.host.compressor.enabled)
+        sim.guests.step(dt, sim.rates, sim.settings["Memsim.TouchPeriod"], sim.latency, sim.rng)
         yield sim.env.timeout(dt)
 
 
@@ -145,7 +143,9 @@ def balloon_driver(sim: Simulation) -> Proc:
     while True:
         g = sim.guests
         was_stuck = sim.balloons.stuck.copy()
-        sim.balloons.step(sim.env.now, 1.0, sim.host.on, g.footprint, g.cache)
+        sim.balloons.step(
+            sim.env.now, 1.0, sim.host.on, g.footprint, g.cache, sim.host.reclaimable()
+        )
         for vm in np.flatnonzero((sim.balloons.stuck != was_stuck) & sim.host.on):
             kind = "balloon_stuck" if sim.balloons.stuck[vm] else "balloon_responding"
             sim.log(kind, sim.vms.names[vm])
@@ -158,7 +158,7 @@ def reclaimer(sim: Simulation) -> Proc:
     host = sim.host
     while True:
         if sim.swap_goal.any():
-            sim.swap_goal = reclaim(sim.swap_goal, dt, host.sharing, host.compressor, sim.swapper)
+            sim.swap_goal = reclaim_goal(host, sim.swapper, sim.swap_goal)
         yield sim.env.timeout(dt)
 
 
@@ -193,6 +193,8 @@ def scheduler(sim: Simulation) -> Proc:
         targets = schedule(
             sim.host, sim.balloons, sim.activity.estimate, sim.guests.target, sim.settings
         )
+        sim.host.entitlement = targets.entitlement
+        sim.balloons.target = targets.balloon
         sim.swap_goal = targets.swap
         sim.host.update_blocking()
         sim.wake_scheduler = env.event()
@@ -214,7 +216,8 @@ class EndOfInstant(simpy.events.Event):
 
 
 def state_monitor(sim: Simulation) -> Proc:
-    """At the end of every step: the free-memory state after everything the step did.
+    """At the end of every step: limits and the free-memory state after everything the step
+    did (:meth:`Simulation.end_of_instant`).
 
     Evaluating once per step, after every process has acted, keeps a state change from
     flickering back and forth within one instant; a change still wakes the scheduler at once.
@@ -222,15 +225,17 @@ def state_monitor(sim: Simulation) -> Proc:
     env = sim.env
     while True:
         yield EndOfInstant(env)
-        sim.update_state()
+        sim.end_of_instant()
         yield env.timeout(sim.scenario.step)
 
 
 def recorder(sim: Simulation) -> Proc:
     """Record counters at 0, ``record_every``, … before the end, each at the end of its
-    instant, so that every counter of a record describes the same state."""
+    instant after the instant is settled, so that every counter of a record — the state
+    too — describes the same state of the host."""
     env = sim.env
     while env.now < sim.scenario.duration - 1e-9:
         yield EndOfInstant(env)
+        sim.end_of_instant()
         sim.recorder.sample()
         yield env.timeout(sim.recorder.every)

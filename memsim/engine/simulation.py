@@ -18,17 +18,20 @@ import simpy
 
 from memsim.engine import processes
 from memsim.model.activity import ActivityEstimator
+from memsim.model.cost import fault_latencies
 from memsim.model.guest import Guests
 from memsim.model.host import Host
+from memsim.model.limits import enforce
 from memsim.model.overhead import overhead_mib
 from memsim.model.pages import GuestMemory
 from memsim.model.reclaim.balloon import Balloons, DriverSpec
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing, salt_domains
 from memsim.model.reclaim.swap import SwapDevice, Swapper
-from memsim.model.states import thresholds
+from memsim.model.states import Thresholds, thresholds
 from memsim.model.vms import VMParams
 from memsim.results.recorder import Recorder
+from memsim.results.results import Results
 from memsim.scenario import VM, Scenario
 from memsim.units import MIB, PAGE_SIZE
 from memsim.workload.content import ContentModel
@@ -121,8 +124,16 @@ class Simulation:
             bool(self.settings["Mem.MemZipEnable"]),
             self.settings["Mem.MemZipMaxPct"],
         )
-        th = thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
-        self.host = Host(self.vms, managed, th, gm, sharing, compressor)
+        swap_capacity = host_cfg.swap.capacity
+        self.host = Host(
+            self.vms,
+            managed,
+            self._thresholds(managed),
+            gm,
+            sharing,
+            compressor,
+            None if swap_capacity is None else swap_capacity // PAGE_SIZE,
+        )
         device = SwapDevice(
             latency=host_cfg.swap.latency,
             bandwidth=host_cfg.swap.bandwidth / PAGE_SIZE,
@@ -132,7 +143,6 @@ class Simulation:
         self.balloons = Balloons(
             gm, sharing, compressor, [driver_spec(vm) for vm in self.machines], self.vms.tools
         )
-        self.balloons.maximum = self.vms.balloon_max(self.settings["Mem.CtlMaxPercent"])
         self.content = ContentModel(self.seed, [vm.guest for vm in self.machines])
         self.guests = Guests(self.host, self.content, self.balloons, self.swapper)
         self.activity = ActivityEstimator(
@@ -141,15 +151,43 @@ class Simulation:
             self.settings["Memsim.ActiveFastGain"],
             self.settings["Memsim.ActiveSlowGain"],
         )
-        self.heap = np.zeros(self.vms.n)
+        self.rates = (0.0, 0.0)  #: pages/s per VM: boot zeroing, footprint growth
+        self.latency: dict[str, float] = {}  #: seconds per fault, by kind
+        self.refresh()
         self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
         self.env = simpy.Environment()
         self.wake_scheduler = self.env.event()
         self.recorder = Recorder(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
+        self.deferred: dict[int, dict[str, Any]] = {}  #: workload events before power-on
         self._pressure = False
         self.changes = timeline(self.machines)
+
+    # -- settings -------------------------------------------------------------------------
+    def _thresholds(self, managed: int) -> Thresholds:
+        host_cfg = self.scenario.host
+        return thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
+
+    def refresh(self) -> None:
+        """Rebuild everything derived from the settings and the VMs' run-time fields.
+
+        The one place a run-time change takes effect (:mod:`memsim.engine.changes`):
+        free-memory thresholds, balloon maxima, compression, the active-memory sampler,
+        growth and zeroing rates, fault latencies. Settings read where they are used (the
+        idle tax, periods, scan rates, margins) need nothing here.
+        """
+        s = self.settings
+        self.host.thresholds = self._thresholds(self.host.managed)
+        self.balloons.maximum = self.vms.balloon_max(s["Mem.CtlMaxPercent"])
+        self.host.compressor.enabled = bool(s["Mem.MemZipEnable"])
+        self.host.compressor.max_pct = s["Mem.MemZipMaxPct"]
+        self.activity.samples = int(s["Memsim.SampleSize"])
+        self.activity.fast_gain = s["Memsim.ActiveFastGain"]
+        self.activity.slow_gain = s["Memsim.ActiveSlowGain"]
+        pages_per_mib = MIB / PAGE_SIZE
+        self.rates = (s["Memsim.ZeroRate"] * pages_per_mib, s["Memsim.TouchRate"] * pages_per_mib)
+        self.latency = fault_latencies(s)
 
     # -- event log ------------------------------------------------------------------------
     def log(self, kind: str, vm: str = "", detail: str = "") -> None:
@@ -157,6 +195,12 @@ class Simulation:
         self.events.append({"time": float(self.env.now), "kind": kind, "vm": vm, "detail": detail})
 
     # -- state ----------------------------------------------------------------------------
+    def end_of_instant(self) -> None:
+        """Settle the instant: limits enforced exactly, then the free-memory state, so that
+        a record taken now describes one state of the host (:func:`memsim.model.limits.enforce`)."""
+        enforce(self.host, self.swapper)
+        self.update_state()
+
     def update_state(self) -> None:
         """Re-evaluate the free-memory state and what hangs on free memory.
 
@@ -184,7 +228,7 @@ class Simulation:
             self.wake_scheduler.succeed()
 
     # -- run ------------------------------------------------------------------------------
-    def run(self) -> Any:
+    def run(self) -> Results:
         """Run to the scenario's duration and return its :class:`~memsim.results.Results`."""
         started = time.perf_counter()
         processes.start(self)
@@ -194,5 +238,6 @@ class Simulation:
             self.env.run(until=float(t))
             if self.progress is not None:
                 self.progress(float(t), duration)
+        self.end_of_instant()
         self.recorder.sample(final=True)
         return self.recorder.results(wall_time=time.perf_counter() - started)

@@ -5,9 +5,12 @@ its effective active size ``a`` (DESIGN.md §3). Each step:
 
 * **Boot.** A ``boot: zero`` guest first touches every page with zeros, as Windows does.
 * **Growth.** When the footprint grows, the guest writes its contents into ranks [u, u′); the
-  pages get machine memory (subject to free memory and blocking in ``low``); a shared page breaks
-  copy-on-write. The guest cannot grow into its balloon; when the balloon deflates, the guest
-  fills the returned memory again up to its target (page cache re-read, data paged back in).
+  pages get machine memory (subject to free memory, the VM's limit and blocking in ``low``); a
+  shared page breaks copy-on-write. A VM at its limit first gives up as many of its own pages
+  (:func:`memsim.model.limits.make_room`) — so every page that needs machine memory, a write or a
+  fault too, is paid for within the limit in the same step. The guest cannot grow into its
+  balloon; when the balloon deflates, the guest fills the returned memory again up to its target
+  (page cache re-read, data paged back in).
 * **Writes.** ``writes`` of the working set per minute get fresh contents (COW breaks on shared
   pages, which is what erodes sharing over time).
 * **Accesses.** Working-set pages are touched about once per ``Memsim.TouchPeriod``; a touch of
@@ -23,6 +26,7 @@ from numpy.typing import NDArray
 
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
+from memsim.model.limits import make_room
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
@@ -148,8 +152,10 @@ class Guests:
         self._count_blocked(count - done, count, 1.0)
 
     def _back(self, pages: Index, owner: Index, rank: Index, content: NDArray[np.uint64]) -> Index:
-        """:meth:`Host.back`, keeping the count of reclaimed working-set pages exact."""
+        """:meth:`Host.back` after VMs at their limit made room, keeping the count of
+        reclaimed working-set pages exact."""
         gm = self.host.gm
+        make_room(self.host, self.swapper, self.host.demand(pages, owner))
         was = gm.state[pages] >= PageState.COMPRESSED
         written = self.host.back(pages, owner, content)
         if was.any():
@@ -174,7 +180,10 @@ class Guests:
         owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
         pages, first = np.unique(host.gm.by_rank(owner, rank), return_index=True)
         owner = owner[first]
-        # a write to a page that is not resident waits for its fault (see access)
+        # a write to a page that is not resident waits for its fault (see access); copy-on-write
+        # breaks need memory, for which a VM at its limit makes room first
+        shared = host.gm.state[pages] == PageState.SHARED
+        make_room(host, self.swapper, np.bincount(owner[shared], minlength=host.vms.n))
         state = host.gm.state[pages]
         resident = (state == PageState.PRIVATE) | (state == PageState.SHARED)
         pages, owner = pages[resident], owner[resident]
@@ -242,6 +251,7 @@ class Guests:
         leaving = guest & (rank < region[owner]) & (state == PageState.GUEST_SWAPPED)
         needs = host_fault | leaving
         want = np.bincount(owner[needs], minlength=n)
+        make_room(host, self.swapper, want)
         ok = host.grant(want)
         served = needs & (_rank_within(owner, needs) < ok[owner])
         gm.expose(owner[served & host_fault], rank[served & host_fault], -1)

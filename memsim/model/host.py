@@ -12,8 +12,11 @@ and the rest is free. :meth:`Host.free` derives free memory from exact counters,
 from the page arrays to prove it.
 
 A VM's allocation requests go through :meth:`Host.grant`: nothing is handed out beyond free
-memory, and in the ``low`` state a VM above its entitlement gets nothing (it is *blocked*,
-DOMAIN.md §1).
+memory or above a VM's limit (:mod:`memsim.model.limits`), and in the ``low`` state a VM above
+its entitlement gets nothing beyond its reservation (it is *blocked*, DOMAIN.md §1).
+
+Admission control (:meth:`Host.admission`) works on *unreserved* memory, as vCenter does:
+managed memory less the reservations and overheads of the powered-on VMs (DOMAIN.md §6).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model.groups import cumsum_within
+from memsim.model.limits import Ceilings
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
 from memsim.model.states import MemState, Thresholds
 from memsim.model.vms import VMParams
+from memsim.units import MIB, PAGE_SIZE
 
 Index = NDArray[np.int64]
 Vec = NDArray[np.float64]
@@ -42,7 +47,7 @@ class Host:
         thresholds: free-memory thresholds of the profile.
         sharing: the TPS state over ``gm``.
         compressor: the compression caches.
-        gm: the guest pages.
+        swap_capacity: pages the swap device holds (swap files must fit); None = unlimited.
     """
 
     def __init__(
@@ -53,6 +58,7 @@ class Host:
         gm: GuestMemory,
         sharing: PageSharing,
         compressor: Compressor,
+        swap_capacity: int | None = None,
     ) -> None:
         n = vms.n
         self.vms = vms
@@ -65,6 +71,9 @@ class Host:
         self.state = MemState.HIGH
         self.entitlement = vms.size.astype(np.float64).copy()
         self.blocked = np.zeros(n, dtype=bool)  #: may not allocate (low state, above target)
+        self.ceilings = Ceilings(vms.limit, vms.size)
+        self.swap_capacity = swap_capacity
+        self.pending = np.zeros(n, dtype=np.int64)  #: overhead of admitted VMs not yet started
 
     # -- accounting -----------------------------------------------------------------------
     def cache_pages(self) -> Index:
@@ -101,6 +110,23 @@ class Host:
         """Guest pages mapped to host memory (private or shared)."""
         return self.gm.count(PageState.PRIVATE) + self.gm.count(PageState.SHARED)
 
+    def limited_use(self) -> Vec:
+        """What a limit bounds: host memory backing each VM's guest pages, the compression
+        cache excluded (consumed − cache: private pages and the charge for shared frames)."""
+        return (self.gm.count(PageState.PRIVATE) + self.sharing.charge()).astype(np.float64)
+
+    def touched(self) -> Index:
+        """Guest pages each VM has touched and still holds data in (any backing)."""
+        gm = self.gm
+        return gm.sizes - gm.count(PageState.UNTOUCHED) - gm.count(PageState.BALLOONED)
+
+    def reclaimable(self) -> Index:
+        """Mapped pages each VM may lose: memory within its touched reservation is never
+        ballooned, compressed or swapped (DOMAIN.md §6). Counted from ``granted``, not
+        ``consumed``: compressing a page does not free the VM's memory of it."""
+        protected = np.minimum(self.vms.reservation, self.touched())
+        return np.maximum(self.granted() - protected, 0)
+
     def check_identity(self) -> None:
         """Recompute every term from the page arrays and the table; raise if any differs."""
         counts = self.gm.recount()
@@ -120,10 +146,63 @@ class Host:
         if used + self.free() != self.managed or self.free() < 0:
             raise AssertionError(f"managed {self.managed} != used {used} + free {self.free()}")
 
+    # -- admission ------------------------------------------------------------------------
+    def admission(self, vm: int, reservation: int) -> str | None:
+        """Whether VM ``vm`` may run with ``reservation`` pages reserved (DOMAIN.md §6).
+
+        Unreserved memory (managed − Σ reservation + overhead of the other powered-on VMs)
+        must cover its reservation and overhead, and its swap file (configured −
+        reservation) must fit beside the other VMs' on the swap device when its capacity is
+        given. Returns None if so, else why not, with the numbers.
+        """
+        vms, others = self.vms, self.on.copy()
+        others[vm] = False
+        reserved = int(np.where(others, vms.reservation + vms.overhead, 0).sum())
+        need = reservation + int(vms.overhead[vm])
+        if reserved + need > self.managed:
+            return (
+                f"needs {_mib(need)} MiB reserved (reservation + overhead), "
+                f"{_mib(self.managed - reserved)} MiB unreserved; insufficient resources"
+            )
+        if self.swap_capacity is not None:
+            files = int(np.where(others, vms.size - vms.reservation, 0).sum())
+            swap_file = int(vms.size[vm]) - reservation
+            if files + swap_file > self.swap_capacity:
+                return (
+                    f"swap file of {_mib(swap_file)} MiB does not fit: "
+                    f"{_mib(self.swap_capacity - files)} MiB left on the swap device"
+                )
+        return None
+
+    def release(self, vm: int) -> None:
+        """Power-off: every page of VM ``vm`` goes back to the host, untouched."""
+        gm = self.gm
+        sl = gm.slice_of(vm)
+        pages = np.arange(sl.start, sl.stop, dtype=np.int64)
+        owner = np.full(len(pages), vm, dtype=np.int64)
+        state = gm.state[pages]
+        shared = state == PageState.SHARED
+        self.sharing.unshare(pages[shared], owner[shared])
+        comp = state == PageState.COMPRESSED
+        self.compressor.drop(pages[comp], owner[comp])
+        gm.set_state(pages, PageState.UNTOUCHED, owner)
+        gm.content[pages] = 0
+        self.on[vm] = False
+
     # -- allocation -----------------------------------------------------------------------
     def grant(self, want: Index) -> Index:
-        """Machine pages each VM may newly back now, given free memory and blocking."""
-        want = np.where(self.blocked, 0, np.maximum(want, 0))
+        """Machine pages each VM may newly back now.
+
+        Never above a VM's ceiling (its limit, :mod:`memsim.model.limits`); in ``low``, a
+        blocked VM gets only what is still missing of its reservation; and nothing beyond free
+        memory (shared in proportion when short).
+        """
+        want = np.maximum(want, 0)
+        within = np.maximum(self.vms.reservation - self.granted(), 0)
+        want = np.where(self.blocked, np.minimum(want, within), want)
+        if self.ceilings.limited.any():
+            room = self.ceilings.headroom(self.limited_use())
+            want = np.minimum(want, room).astype(np.int64)
         total = int(want.sum())
         free = max(self.free(), 0)
         if total <= free:
@@ -164,11 +243,9 @@ class Host:
         """
         gm = self.gm
         state = gm.state[pages]
-        needs = state != PageState.PRIVATE
-        cost = np.where(self.sharing.large[owner] & (state == PageState.UNTOUCHED), LARGE_PAGE, 1)
+        needs, cost = self._cost(state, owner)
         want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
-        want = want.astype(np.int64)
-        ok = self.grant(want)
+        ok = self.grant(want.astype(np.int64))
         if np.any(ok < want):
             # each VM writes its first pages that need memory while the grant covers them
             spent = np.zeros(len(pages))
@@ -188,6 +265,19 @@ class Host:
         gm.content[pages] = content
         return pages
 
+    def demand(self, pages: Index, owner: Index) -> Index:
+        """Machine pages each VM needs to write ``pages`` (see :meth:`back`)."""
+        needs, cost = self._cost(self.gm.state[pages], owner)
+        want = np.bincount(owner[needs], weights=cost[needs], minlength=self.gm.n_vms)
+        return want.astype(np.int64)
+
+    def _cost(self, state: NDArray[np.uint8], owner: Index) -> tuple[NDArray[np.bool_], Index]:
+        """Which written pages need a machine page, and how many (a whole 2 MiB region for an
+        untouched page of a large-page VM)."""
+        needs = state != PageState.PRIVATE
+        large = self.sharing.large[owner] & (state == PageState.UNTOUCHED)
+        return needs, np.where(large, LARGE_PAGE, 1)
+
     def _back_fresh(self, pages: Index, owner: Index) -> None:
         """Back untouched pages; in a large-page VM the whole 2 MiB region is backed."""
         gm = self.gm
@@ -204,3 +294,7 @@ class Host:
         region_pages, same_vm = region_pages[inside], same_vm[inside]
         untouched = gm.state[region_pages] == PageState.UNTOUCHED
         gm.set_state(region_pages[untouched], PageState.PRIVATE, same_vm[untouched])
+
+
+def _mib(pages: int) -> str:
+    return f"{pages * PAGE_SIZE / MIB:,.0f}"

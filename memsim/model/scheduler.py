@@ -17,7 +17,13 @@ Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (DO
                 profile says so (``Memsim.BalloonInHard``)
    ===========  ===========================================================================
 
-Memory within the reservation is never reclaimed: the entitlement never falls below it.
+A VM whose guest wants more than its limit is ballooned so that the guest sees no more than its
+limit, whatever the state (:func:`memsim.model.limits.limit_balloon`). Memory within the touched
+reservation is never reclaimed: the entitlement never falls below it, and balloon and swap
+targets stop at :meth:`Host.reclaimable`.
+
+:func:`schedule` is pure: it reads the host and the drivers and returns its decisions; the
+engine applies them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from numpy.typing import NDArray
 
 from memsim.model.entitlement import entitlement
 from memsim.model.host import Host
-from memsim.model.pages import PageState
+from memsim.model.limits import limit_balloon
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.states import MemState
 
@@ -41,15 +47,9 @@ Vec = NDArray[np.float64]
 class Targets:
     """What the scheduler decided, per VM (pages)."""
 
-    entitlement: Vec
-    balloon: Index
-    swap: Index
-
-
-def touched(host: Host) -> Index:
-    """Guest pages each VM has touched and still holds data in (any backing)."""
-    gm = host.gm
-    return gm.sizes - gm.count(PageState.UNTOUCHED) - gm.count(PageState.BALLOONED)
+    entitlement: Vec  #: allocation under min-funding revocation (SZTGT)
+    balloon: Index  #: balloon size to aim for (MCTLTGT)
+    swap: Index  #: pages to take by compression and swapping now
 
 
 def schedule(
@@ -70,11 +70,11 @@ def schedule(
     """
     vms, on = host.vms, host.on
     consumed = host.consumed()
-    tch = touched(host)
+    tch = host.touched()
     lower = np.minimum(vms.reservation, tch).astype(float)
     upper = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(tch, demand)).astype(float)
     free_target = host.thresholds.levels[MemState.HIGH]
-    available = host.managed - float(host.overhead().sum()) - free_target
+    available = host.managed - float(host.overhead().sum() + host.pending.sum()) - free_target
     tax = settings["Mem.IdleTax"] / 100.0
     ent = np.zeros(vms.n)
     idx = np.flatnonzero(on)
@@ -86,12 +86,12 @@ def schedule(
         max(available, 0.0),
         tax,
     )
-    host.entitlement = np.where(on, ent, vms.size.astype(float))
+    ent = np.where(on, ent, vms.size.astype(float))
 
     state = host.state
     b = balloons.size
     excess = np.where(on, consumed - ent, 0.0)
-    over_limit = np.where(on, consumed - vms.limit, 0.0)
+    over_limit = np.where(on, host.limited_use() - vms.limit, 0.0)
     if not host.balloon_pressure(settings["Memsim.BalloonMargin"]):
         want_b = b + np.minimum(excess, 0.0)
     elif state >= MemState.HARD and not settings["Memsim.BalloonInHard"]:
@@ -99,9 +99,10 @@ def schedule(
     else:
         want_b = b + excess
     want_b = np.maximum(want_b, b + over_limit)
-    # memory within the touched reservation is never reclaimed
-    room = np.maximum(consumed - np.minimum(vms.reservation, tch), 0.0)
+    room = host.reclaimable()
     want_b = np.minimum(want_b, b + room)
+    # the limit balloon takes free guest memory first; its maximum keeps out of the reservation
+    want_b = np.maximum(want_b, limit_balloon(vms.size, vms.limit, demand))
     balloon = np.clip(np.round(want_b), 0, balloons.maximum).astype(np.int64)
     balloon = np.where(on, balloon, 0)
 
@@ -113,5 +114,4 @@ def schedule(
         swap = np.maximum(swap, over_limit) - np.maximum(can_take, 0)
     swap = np.minimum(swap, room - np.maximum(balloon - b, 0))
     swap = np.where(on, np.maximum(np.floor(swap), 0), 0).astype(np.int64)
-    balloons.target = balloon
     return Targets(ent, balloon, swap)

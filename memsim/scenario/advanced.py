@@ -1,7 +1,9 @@
 """Registry of advanced settings: ESXi's own ``Mem.*`` options and memsim's model choices.
 
 A scenario sets them under ``host.advanced`` by their real names (``Mem.IdleTax: 0``) and events
-change them at run time (``set: {host.advanced.Mem.IdleTax: 75}``). Defaults depend on the
+change them at run time (``set: {host.advanced.Mem.IdleTax: 75}``) — those that may change: each
+setting says whether it is fixed for a run, and why (:attr:`Setting.fixed`). The same allow-list
+says which VM and workload keys events may change (:data:`RUNTIME_KEYS`). Defaults depend on the
 host's profile (DOMAIN.md §1), because ESX releases changed some of them. ``Memsim.*`` settings
 are where the sources are silent and memsim picks an adjustable behaviour ("model choice" in
 DOMAIN.md). This module is pure data plus a lookup; it imports nothing heavy.
@@ -13,7 +15,16 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["PROFILES", "SETTINGS", "Profile", "Setting", "check_setting", "defaults"]
+__all__ = [
+    "PROFILES",
+    "RUNTIME_KEYS",
+    "RUNTIME_SETTINGS",
+    "SETTINGS",
+    "Profile",
+    "Setting",
+    "check_setting",
+    "defaults",
+]
 
 Profile = Literal["classic", "esx41", "esxi5", "esxi6"]
 PROFILES: tuple[Profile, ...] = ("classic", "esx41", "esxi5", "esxi6")
@@ -30,6 +41,7 @@ class Setting:
         default: Value unless a profile overrides it.
         integer: Whether only whole numbers are allowed (ESXi options are integers).
         per_profile: Defaults that differ by profile.
+        fixed: Why the setting cannot change while a run goes on; empty when it can.
     """
 
     description: str
@@ -38,6 +50,7 @@ class Setting:
     default: float
     integer: bool = True
     per_profile: dict[Profile, float] = field(default_factory=dict)
+    fixed: str = ""
 
     def default_for(self, profile: Profile) -> float:
         """The default value under ``profile``."""
@@ -71,6 +84,7 @@ SETTINGS: dict[str, Setting] = {
         "0: all VMs share; 1: VMs share when their sched.mem.pshare.salt matches (unset = 0); "
         "2: salt defaults to the VM's own id, so sharing is within a VM (DOMAIN.md §2)",
         0, 2, 0, per_profile={"esxi6": 2},
+        fixed="ESXi applies salting when a VM powers on; compare runs instead",
     ),
     "Mem.CtlMaxPercent": Setting(
         "largest balloon as % of a VM's configured memory (DOMAIN.md §3)",
@@ -96,11 +110,13 @@ SETTINGS: dict[str, Setting] = {
     "Mem.AllocGuestLargePage": Setting(
         "1 backs guest memory with 2 MiB pages when possible (DOMAIN.md §2)",
         0, 1, 1, per_profile={"classic": 0},
+        fixed="a VM's backing is chosen when it powers on; compare runs instead",
     ),
     "Memsim.HashBits": Setting(
         "bits of the page-content hash; fewer bits cause false matches that the full "
         "compare rejects (model choice)",
         1, 64, 64,
+        fixed="the page-sharing table is built for one hash width",
     ),
     "Memsim.StateHysteresis": Setting(
         "extra margin in % of a threshold before the host climbs to a higher free-memory "
@@ -153,6 +169,20 @@ SETTINGS: dict[str, Setting] = {
         1, 3600, 30, integer=False,
     ),
 }  # fmt: skip
+
+RUNTIME_KEYS: dict[str, frozenset[str]] = {
+    "host": frozenset(),  # only host.advanced.<setting>, by RUNTIME_SETTINGS
+    "vm": frozenset({"limit", "reservation", "shares", "tools", "maxmemctl"}),
+    "workload": frozenset(
+        {"footprint", "active", "writes", "cache", "heap", "dataset", "compressible", "content"}
+    ),
+}
+"""Scenario keys that events may change while the run goes on (the allow-list), per kind of
+target. Everything else shapes the run itself (hardware, identity, schedule, what is fixed at
+power-on such as salt, pshare, large pages and the balloon driver) and is set in the file."""
+
+RUNTIME_SETTINGS: tuple[str, ...] = tuple(n for n, s in SETTINGS.items() if not s.fixed)
+"""Advanced settings that events may change while the run goes on."""
 
 
 def defaults(profile: Profile) -> dict[str, float]:

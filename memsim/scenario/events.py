@@ -27,21 +27,16 @@ from pydantic import (
     field_validator,
 )
 
-from memsim.scenario.advanced import SETTINGS, check_setting
+from memsim.scenario.advanced import RUNTIME_KEYS, RUNTIME_SETTINGS, SETTINGS, check_setting
 from memsim.scenario.errors import Issue, issues
 from memsim.scenario.host import Host
 from memsim.scenario.machine import SHARE_LEVELS, VM, Workload
 from memsim.scenario.types import Context, Duration, Frozen, context_of, within_duration
 from memsim.units import MIB
 
-__all__ = ["FIXED", "Event", "PathError", "split_path", "typed_value"]
+__all__ = ["Event", "PathError", "split_path", "typed_value"]
 
-FIXED: dict[type[BaseModel], frozenset[str]] = {
-    Host: frozenset({"memory", "vmkernel", "profile"}),
-    VM: frozenset({"name", "count", "memory", "vcpus", "guest", "power_on", "power_off"}),
-    Workload: frozenset({"boot", "phases", "trace"}),
-}
-"""Keys that events cannot change: they shape the run itself (hardware, identity, schedule)."""
+_KIND: dict[type[BaseModel], str] = {Host: "host", VM: "vm", Workload: "workload"}
 
 _PATHS = "host.<key>, host.advanced.<setting>, vms.<name>.<key>, vms.<name>.workload.<key>"
 
@@ -86,9 +81,14 @@ def _adapter(model: type[BaseModel], key: str) -> TypeAdapter[Any]:
 
 
 def _check_key(model: type[BaseModel], key: str, path: str) -> None:
-    settable = sorted(set(model.model_fields) - FIXED[model])
-    if key in FIXED[model]:
-        raise PathError(f"'{key}' cannot change while the simulation runs")
+    """Check ``key`` against the run-time allow-list (:data:`RUNTIME_KEYS`)."""
+    settable = sorted(RUNTIME_KEYS[_KIND[model]])
+    allowed = ", ".join(settable) or "host.advanced.<setting> only"
+    if key in model.model_fields and key not in settable:
+        raise PathError(
+            f"'{key}' is fixed for the run and cannot change in an event; "
+            f"set it in the scenario (events may change: {allowed})"
+        )
     if key not in settable:
         close = difflib.get_close_matches(key, settable, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"settable: {', '.join(settable)}"
@@ -126,6 +126,10 @@ def typed_value(path: str, value: Any, ctx: Context | None = None) -> Any:
         name = split_path(path)[2]
         if name not in SETTINGS:
             raise PathError(check_setting(name, 0.0))
+        if name not in RUNTIME_SETTINGS:
+            raise PathError(
+                f"{name} is fixed for the run ({SETTINGS[name].fixed}); set it under host.advanced"
+            )
         number = float(TypeAdapter(float).validate_python(value))
         problem = check_setting(name, number)
         if problem:

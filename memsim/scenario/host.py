@@ -9,7 +9,15 @@ from pydantic import Field, field_validator, model_validator
 
 from memsim.scenario.advanced import PROFILES, SETTINGS, Profile, check_setting
 from memsim.scenario.errors import issues
-from memsim.scenario.types import AutoSize, Bandwidth, Duration, Frozen, Shorthand, Size
+from memsim.scenario.types import (
+    AutoSize,
+    Bandwidth,
+    Duration,
+    Frozen,
+    Shorthand,
+    Size,
+    UnlimitedSize,
+)
 from memsim.units import MIB, format_size
 
 __all__ = ["SWAP_DEVICES", "Host", "Swap"]
@@ -29,6 +37,8 @@ class Swap(Shorthand):
         device: ``disk``, ``ssd`` or ``custom``.
         latency: Seconds per swap-in of a page.
         bandwidth: Bytes per second the device moves.
+        capacity: Bytes the device holds for swap files; None = unlimited. Each powered-on VM
+            needs a swap file of its configured memory less its reservation (DOMAIN.md §5).
     """
 
     shorthand_key = "device"
@@ -36,6 +46,7 @@ class Swap(Shorthand):
     device: Literal["disk", "ssd", "custom"] = "disk"
     latency: Duration = 0.008
     bandwidth: Bandwidth = 100 * MIB
+    capacity: UnlimitedSize = None
 
     @classmethod
     def complete(cls, data: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import repeat_ranges
+from memsim.model.groups import cumsum_within, repeat_ranges
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
@@ -93,7 +93,13 @@ class Balloons:
         self.stuck = np.zeros(n, dtype=bool)
 
     def step(
-        self, now: float, dt: float, on: NDArray[np.bool_], footprint: Index, cache: Vec
+        self,
+        now: float,
+        dt: float,
+        on: NDArray[np.bool_],
+        footprint: Index,
+        cache: Vec,
+        room: Index,
     ) -> None:
         """Move every working driver toward its target for ``dt`` seconds.
 
@@ -103,6 +109,8 @@ class Balloons:
             on: powered-on VMs.
             footprint: guest pages in use (rank threshold) per VM.
             cache: share of the footprint that is page cache, per VM.
+            room: mapped pages the balloon may take from each VM: never memory within its
+                touched reservation (:meth:`memsim.model.host.Host.reclaimable`).
         """
         inside = (now >= self._start) & (now < self._end)
         phase = np.floor(np.where(inside, now - self._start, 0.0) / self._period)
@@ -121,12 +129,13 @@ class Balloons:
         step = np.where(grow, np.maximum(step, 0), 0)
         paging = grow & (frontier <= cache_floor)
         self.slow_rate = np.where(paging, np.minimum(self.slow_rate * 1.25, SLOW_MAX), SLOW_MIN)
-        self._inflate(step, footprint, cache_floor)
-        shrink = works & (target < self.size)
+        self._inflate(step, footprint, cache_floor, room)
+        # a driver deflates even once Tools stop or the maximum falls below its size
+        shrink = on & ~self.stuck & (target < self.size)
         back = np.minimum(self.size - target, np.floor(DEFLATE * factor * dt).astype(np.int64))
         self._deflate(np.where(shrink, back, 0))
 
-    def _inflate(self, step: Index, footprint: Index, cache_floor: Index) -> None:
+    def _inflate(self, step: Index, footprint: Index, cache_floor: Index, room: Index) -> None:
         vms = np.flatnonzero(step)
         if len(vms) == 0:
             return
@@ -135,6 +144,13 @@ class Balloons:
         owner, rank = repeat_ranges(vms, top - step[vms], top)
         pages = gm.by_rank(owner, rank)
         state = gm.state[pages]
+        # from the top rank down, stop before the mapped pages taken would exceed the room
+        mapped = (state == PageState.PRIVATE) | (state == PageState.SHARED)
+        above = cumsum_within(owner[::-1], mapped[::-1])[::-1]
+        keep = above <= room[owner]
+        if not keep.all():
+            owner, rank, pages, state = owner[keep], rank[keep], pages[keep], state[keep]
+            step = np.bincount(owner, minlength=gm.n_vms)
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
         shared = state == PageState.SHARED

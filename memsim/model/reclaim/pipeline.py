@@ -9,11 +9,14 @@ host picks random victims among the VM's private pages and, for each, tries in t
    (evicting the oldest entries to swap when the cache is full);
 3. **swap** it out.
 
-The pace is the swap device's write bandwidth, four times that when compression is on (most
-victims then never reach the device; model choice).
+The pace is the swap device's step budget (:meth:`Swapper.refill`): everything reclaimed in
+one step, by the scheduler's goals and by VMs at their limit making room
+(:mod:`memsim.model.limits`), draws on it.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,18 +26,45 @@ from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
 from memsim.model.reclaim.swap import Swapper
 
+if TYPE_CHECKING:
+    from memsim.model.host import Host
+
 Index = NDArray[np.int64]
 
 
+def reclaim_goal(host: Host, swapper: Swapper, goal: Index) -> Index:
+    """One step toward the scheduler's ``goal``, never into a touched reservation: the goal
+    was set up to a period ago, and the VM may have lost pages since (DOMAIN.md §6)."""
+    return reclaim(np.minimum(goal, host.reclaimable()), host.sharing, host.compressor, swapper)
+
+
+
 def reclaim(
-    goal: Index, dt: float, sharing: PageSharing, compressor: Compressor, swapper: Swapper
+    goal: Index,
+    sharing: PageSharing,
+    compressor: Compressor,
+    swapper: Swapper,
+    budgeted: bool = True,
 ) -> Index:
-    """Reclaim toward ``goal`` pages per VM for ``dt`` seconds; returns the goal left."""
-    cap = int(swapper.device.bandwidth * dt) * (4 if compressor.enabled else 1)
+    """Reclaim toward ``goal`` pages per VM; returns the goal left.
+
+    Args:
+        goal: pages to take from each VM.
+        sharing: the TPS state (share before swap).
+        compressor: the compression caches (compress before swap).
+        swapper: the swap device; its step budget bounds the victims.
+        budgeted: False for an accounting correction (:func:`memsim.model.limits.enforce`):
+            no budget, and no sharing, so that each victim frees exactly one page of the VM's
+            use (sharing a page frees only part of one, and moves other VMs' charges).
+    """
     total = int(goal.sum())
-    want = goal if total <= cap else np.floor(goal * cap / total).astype(np.int64)
+    cap = swapper.budget if budgeted else total
+    want = goal if total <= cap else np.floor(goal * cap / max(total, 1)).astype(np.int64)
     pages, owner, rank = swapper.victims(want)
-    sharing.share(pages, owner)
+    if budgeted:
+        swapper.budget -= len(pages)
+    if budgeted:
+        sharing.share(pages, owner)
     private = sharing.gm.state[pages] == PageState.PRIVATE
     to_swap, swap_owner = compressor.compress(pages[private], owner[private])
     swapper.swap_out(to_swap, swap_owner)  # includes evicted pages: still reclaimed

@@ -1,0 +1,118 @@
+"""Apply workload changes and setting events to a running simulation.
+
+Events change what the run-time allow-list permits (:data:`memsim.scenario.advanced.RUNTIME_KEYS`
+and ``RUNTIME_SETTINGS``; the loader refuses the rest with a location): ``host.advanced.<setting>``,
+``vms.<vm or group>.<field>`` for limit, reservation, shares, tools and maxmemctl, and
+``vms.<vm or group>.workload.<key>``. A changed advanced setting takes effect at once through
+:meth:`Simulation.refresh`, which rebuilds everything derived from settings in one place.
+
+The scenario file's cross-field rules hold for the state an event produces as well
+(reservation ≤ limit ≤ memory, balloon cap within memory); what the loader cannot know — a
+reservation raised while the VM runs must pass admission control (DOMAIN.md §6) — is checked
+here. A change that breaks a rule is refused: logged as ``setting_refused`` (or
+``reservation_refused``) with the numbers, and the old value stays. A limit can change while the
+VM runs, invisibly to the guest; a lowered one is followed down (:mod:`memsim.model.limits`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from memsim.units import PAGE_SIZE, format_size
+from memsim.workload.spec import amount_pages
+
+if TYPE_CHECKING:
+    from memsim.engine.simulation import Simulation
+
+
+def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
+    """Set workload keys of VM ``vm`` (sizes already in pages)."""
+    now = sim.workload_now.setdefault(vm, {})
+    now.update(values)
+    g = sim.guests
+    footprint = min(int(now["footprint"]), int(sim.vms.size[vm]))
+    heap = float(now.get("heap", 0.0))
+    g.target[vm] = footprint
+    g.set_active(vm, min(max(int(now["active"]), int(heap * footprint)), footprint))
+    g.writes[vm] = float(now.get("writes", 0.0))
+    g.cache[vm] = float(now.get("cache", 0.0))
+    g.dataset[vm] = int(now.get("dataset", 0))
+    sim.vms.compressible[vm] = float(now.get("compressible", 0.0))
+    content = now.get("content")
+    if content is not None:
+        sim.content.set_mix(vm, content.zero, content.shared, content.duplicate, footprint)
+
+
+def apply_event(sim: Simulation, changes: dict[str, Any]) -> None:
+    """Apply one event's ``set`` mapping, path by path."""
+    for path, value in changes.items():
+        parts = path.split(".")
+        if parts[:2] == ["host", "advanced"]:
+            sim.settings[".".join(parts[2:])] = float(value)
+            sim.refresh()
+            sim.log("setting", "", f"{path} = {value}")
+            continue
+        shown = f"{path} = {_shown(parts[-1], value)}"
+        for member in sim.scenario.members(parts[1]):
+            vm = sim.vms.names.index(member)
+            if parts[2] == "workload":
+                _set_workload(sim, vm, parts[3], value)
+                sim.log("setting", member, shown)
+                continue
+            refused = _set_vm(sim, vm, parts[2], value)
+            if refused is None:
+                sim.log("setting", member, shown)
+            else:
+                kind = "reservation_refused" if parts[2] == "reservation" else "setting_refused"
+                sim.log(kind, member, f"{shown} refused: {refused}")
+
+
+def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
+    """Set one VM field; returns why the change is refused, or None when applied."""
+    vms, host = sim.vms, sim.host
+    size = int(vms.size[vm])
+    pages = size if value is None or isinstance(value, bool) else int(value) // PAGE_SIZE
+    if field == "limit":
+        if pages < vms.reservation[vm]:
+            return f"limit below the reservation of {_size(vms.reservation[vm])}"
+        host.ceilings.set_limit(vm, min(pages, size), float(host.limited_use()[vm]))
+    elif field == "reservation":
+        if pages > min(vms.limit[vm], size):
+            what = "memory" if vms.limit[vm] >= size else "limit"
+            return f"reservation above the {what} of {_size(min(vms.limit[vm], size))}"
+        problem = host.admission(vm, pages) if host.on[vm] else None
+        if problem:
+            return problem
+        vms.reservation[vm] = pages
+    elif field == "shares":
+        vms.shares[vm] = float(value)
+    elif field == "tools":
+        vms.tools[vm] = bool(value)
+    elif field == "maxmemctl":
+        if pages > size:
+            return f"maxmemctl above the memory of {_size(size)}"
+        vms.maxmemctl[vm] = pages
+    sim.refresh()
+    return None
+
+
+def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> None:
+    """Set one workload key; for a VM not yet powered on it waits for the power-on."""
+    memory = int(sim.vms.size[vm]) * PAGE_SIZE
+    if key in ("footprint", "active", "dataset"):
+        value = amount_pages(value, memory)
+    if sim.host.on[vm]:
+        apply_workload(sim, vm, {key: value})
+    else:
+        sim.deferred.setdefault(vm, {})[key] = value
+
+
+def _size(pages: Any) -> str:
+    return format_size(int(pages) * PAGE_SIZE)
+
+
+def _shown(key: str, value: Any) -> Any:
+    """A VM size as written (``512MiB``, ``unlimited``); other values as they are."""
+    if key in ("limit", "reservation", "maxmemctl"):
+        return "unlimited" if value is None else format_size(int(value))
+    return value
