@@ -38,7 +38,6 @@ def reclaim_goal(host: Host, swapper: Swapper, goal: Index) -> Index:
     return reclaim(np.minimum(goal, host.reclaimable()), host.sharing, host.compressor, swapper)
 
 
-
 def reclaim(
     goal: Index,
     sharing: PageSharing,
