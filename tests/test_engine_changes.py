@@ -205,3 +205,35 @@ def test_readme_lists_what_events_may_change() -> None:
     for name, setting in SETTINGS.items():
         if setting.fixed:
             assert f"`{name}`" in section.split("Fixed for a run")[1], name
+
+
+def test_a_lowered_limit_is_reached_at_the_swap_device_pace_and_never_exceeded_again() -> None:
+    text = """
+name: lowered
+duration: 3min
+host: {memory: 4GiB, vmkernel: 100MiB, swap: {latency: 5ms, bandwidth: 50MiB/s}}
+vms:
+  - name: v
+    memory: 2GiB
+    tools: false
+    workload:
+      footprint: 1GiB
+      active: 200MiB
+      content: {zero: 0%, shared: 0%, duplicate: 0%}
+      compressible: 0%
+events:
+  - {at: 60s, set: {vms.v.limit: 512MiB}}
+"""
+    sim = started(text)
+    host = sim.host
+    use = []
+    for t in range(1, 180):
+        sim.env.run(until=t)
+        use.append(float(host.limited_use()[0]) * 4096 / 2**20)
+    after = use[60:]
+    assert max(use[:59]) > 1000  # the VM held 1 GiB before the change
+    assert all(b <= a + 1e-9 for a, b in zip(after, after[1:], strict=False))  # only falls
+    reached = next(i for i, u in enumerate(after) if u <= 512)
+    # 512 MiB at 50 MiB/s is about 10 s, plus up to one balance period to notice
+    assert 8 <= reached <= 10 + 15 + 2
+    assert max(after[reached:]) <= 512
