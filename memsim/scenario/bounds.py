@@ -117,7 +117,7 @@ def check_structure(text: str, file: str) -> None:
             _count(event, tally)
     except ScenarioError:
         raise
-    except Exception:  # noqa: BLE001 - the loader reports syntax errors with their position
+    except Exception:  # a syntax error: the loader reports it with its position
         return
 
 
