@@ -8,8 +8,8 @@ import pytest
 from matplotlib.figure import Figure
 from synthetic_results import make_results
 
-from memsim.results.store import run_id
 from memsim.results import Results, load_results
+from memsim.results.store import run_id
 
 
 def test_frames_are_indexed_by_time() -> None:

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 from synthetic_results import make_results
 
-from memsim.results import OutputExistsError, load_results
-from memsim.results import store
+from memsim.results import OutputExistsError, load_results, store
 from memsim.results.store import atomic_write, atomic_write_text, library_versions
 
 
