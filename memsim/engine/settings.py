@@ -87,6 +87,8 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> None:
 
 
 def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> None:
+    if vm not in sim.workload_now:  # admission control refused it: it has no workload to change
+        return
     memory = int(sim.vms.size[vm]) * PAGE_SIZE
     if key in ("footprint", "active", "dataset"):
         value = amount_pages(value, memory)
