@@ -10,6 +10,7 @@ from memsim.engine.simulation import Simulation
 from memsim.results import Results, load_results
 from memsim.scenario import Scenario, apply_overrides
 from memsim.scenario import load as _load_scenario
+from memsim.scenario.budget import check_fits
 
 __all__ = ["load", "load_results", "run"]
 
@@ -25,6 +26,7 @@ def run(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: Callable[[float, float], None] | None = None,
+    allow_large: bool = False,
 ) -> Results:
     """Run a scenario and return its :class:`~memsim.results.Results`.
 
@@ -33,9 +35,16 @@ def run(
         seed: overrides the scenario's seed; same seed, same results.
         overrides: key-path overrides, e.g. ``{"host.advanced.Mem.IdleTax": 0}``.
         progress: called with (simulated seconds, duration) as the run advances.
+        allow_large: run even when the run's estimated memory exceeds what the machine has,
+            or its steps are too many (:func:`memsim.scenario.budget.check_fits`).
+
+    Raises:
+        ScenarioError: the scenario is invalid, or cannot fit (unless ``allow_large``).
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     if overrides:
         scenario = apply_overrides(scenario, dict(overrides))
+    if not allow_large:
+        check_fits(scenario)
     return Simulation(scenario, seed=seed, progress=progress).run()

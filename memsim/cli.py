@@ -8,6 +8,7 @@ status 2, never a traceback; a failed ``--check`` exits with 1; Ctrl-C exits wit
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,8 +34,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 INVALID = 2
 INTERRUPTED = 130
@@ -51,8 +52,15 @@ def print_errors(exc: ScenarioError) -> None:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the errors a user can act on into a message on stderr and an exit status."""
+def user_errors(output: Path | None = None) -> Iterator[None]:
+    """Turn the errors a user can act on into a message on stderr and an exit status.
+
+    Args:
+        output: The folder a run writes to, so that Ctrl-C says what it holds.
+    """
+    from memsim.results.store import result_in
+
+    before = result_in(output) if output else None
     try:
         yield
     except ScenarioError as exc:
@@ -61,9 +69,26 @@ def user_errors() -> Iterator[None]:
     except (UsageError, FileExistsError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(INVALID) from None
+    except ConnectionError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("interrupted; nothing written")
+        err.print(f"interrupted; {_on_disk(output, before)}", markup=False)
         raise typer.Exit(INTERRUPTED) from None
+
+
+def _on_disk(output: Path | None, before: str | None) -> str:
+    """What an interrupted command left in its output folder."""
+    from memsim.results.store import result_in
+
+    now = result_in(output) if output else None
+    if output is None or (now is None and before is None):
+        return "nothing written"
+    if now == before:
+        return f"{output} still holds the previous result, unchanged"
+    if now is None:
+        return f"nothing written; {output} is gone"  # only where folders cannot be exchanged
+    return f"{output} holds this run's complete result"
 
 
 def _version(value: bool) -> None:
@@ -83,15 +108,33 @@ def _root(
     """memsim: an ESX/ESXi host memory simulator."""
 
 
+TraceRootOption = Annotated[
+    list[Path] | None,
+    typer.Option("--trace-root", help="A folder traces may lie in besides the scenario's."),
+]
+AllowLargeOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large", help="Run even if the estimated memory or step count is too large."
+    ),
+]
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    trace_root: TraceRootOption = None,
+    allow_large: AllowLargeOption = False,
 ) -> None:
     """Check scenario files and report every error as file:line:col: key.path: message."""
+    from memsim.scenario.budget import check_fits
+
     invalid = 0
     for file in files:
         try:
-            scenario = load(file)
+            scenario = load(file, trace_roots=trace_root or [])
+            if not allow_large:
+                check_fits(scenario)
         except ScenarioError as exc:
             print_errors(exc)
             invalid += 1
@@ -147,7 +190,9 @@ def run(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Output folder [default: out/<name>].")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed, instead of the scenario's.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=2**63 - 1, help="Seed, instead of the scenario's.")
+    ] = None,
     overrides: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a value: key.path=value (repeatable)."),
@@ -158,20 +203,25 @@ def run(
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip the HTML report.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Check the expect: claims.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
-    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace a previous result in the folder.")] = False,
+    trace_root: TraceRootOption = None,
+    allow_large: AllowLargeOption = False,
 ) -> None:
     """Run a scenario and write its results (counters, events, manifest, report)."""
+    from memsim.results.store import check_output
+
     with user_errors():
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"--format must be parquet or csv, not {fmt!r}")
-        scenario = load(scenario_file)
+        scenario = load(scenario_file, trace_roots=trace_root or [])
         if overrides:
             scenario = apply_overrides(scenario, parse_overrides(overrides))
+        folder = check_output(output or Path("out") / scenario.name, force=force)
+    with user_errors(folder):
         from memsim import api
 
         with progress_bar(scenario, quiet) as advance:
-            results = api.run(scenario, seed=seed, progress=advance)
-        folder = output or Path("out") / scenario.name
+            results = api.run(scenario, seed=seed, progress=advance, allow_large=allow_large)
         results.save(folder, fmt=fmt, report=not no_report, force=force)
     if not quiet:
         print_summary(results)
@@ -315,7 +365,7 @@ def import_esxtop(
 
 
 WorkersOption = Annotated[
-    int | None, typer.Option(help="Run on a local dask cluster of N worker processes.")
+    int | None, typer.Option(min=1, help="Run on a local dask cluster of N worker processes.")
 ]
 SchedulerOption = Annotated[
     str | None, typer.Option(help="Run on a running dask cluster (tcp://host:8786).")
@@ -335,7 +385,9 @@ def sweep(
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    dashboard: Annotated[bool, typer.Option(help="Serve the local cluster's dashboard.")] = False,
+    dashboard: Annotated[
+        bool, typer.Option(help="Serve the local cluster's dashboard on 127.0.0.1:8787.")
+    ] = False,
     resume: Annotated[
         bool, typer.Option(help="Finish an interrupted sweep in the folder.")
     ] = False,
@@ -438,5 +490,22 @@ def capacity(
 
 
 def main() -> None:
-    """Console entry point of ``memsim``."""
-    app()
+    """Console entry point of ``memsim``.
+
+    Ctrl-C exits with 130 at every moment: commands say what they left on disk, and an
+    interrupt that click itself catches (while parsing arguments) ends with 130 too.
+    """
+    interrupted = False
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        app()
+    except SystemExit as exc:
+        if interrupted and exc.code not in (0, None):
+            raise SystemExit(INTERRUPTED) from None
+        raise

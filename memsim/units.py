@@ -67,6 +67,13 @@ _DURATION_UNITS = {
 }
 _DURATION_HELP = "use ms, s, min, h or d, or a bare number of seconds"
 
+_MAX_EXPONENT_DIGITS = 4
+"""Most digits of a written number's decimal exponent (``1e9999``)."""
+_MAX_TEXT = 200
+"""Longest text of one quantity."""
+_MAX_BITS = 128
+"""Largest integer (in bits) accepted as a quantity; larger ones are refused unconverted."""
+
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>[^\d\s.+-][^\s]*)?\s*$")
 
@@ -107,14 +114,30 @@ def _split(value: object, what: str, example: str) -> tuple[Fraction, str]:
         raise ValueError(f"{what} is too large (the number overflows), got {value}")
     if isinstance(value, float) and math.isnan(value):
         raise ValueError(f"{what} must be a number, got NaN")
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        raise ValueError(f"{what} is too large (a number of {value.bit_length()} bits)")
     if not isinstance(value, str):
         return Fraction(value), ""
+    if len(value) > _MAX_TEXT:
+        raise ValueError(f"expected a {what} like {example!r}, got {len(value)} characters")
     match = _QUANTITY.match(value)
     if match is None:
         if value.strip().lower().lstrip("+-") in {"nan", "inf", "infinity", ".nan", ".inf"}:
             raise ValueError(f"{what} must be a finite number, got {value!r}")
         raise ValueError(f"expected a {what} like {example!r}, got {value!r}")
+    _check_magnitude(match["number"], what)
     return Fraction(match["number"]), match["unit"] or ""
+
+
+def _check_magnitude(number: str, what: str) -> None:
+    """Refuse a written number with an absurd exponent, before building it exactly.
+
+    ``1e7000000`` would make an exact fraction of seven million digits; an exponent of at most
+    four digits keeps the fraction small, and the range check that follows refuses it.
+    """
+    exponent = number.lower().partition("e")[2].lstrip("+-")
+    if len(exponent.lstrip("0")) > _MAX_EXPONENT_DIGITS:
+        raise ValueError(f"{what} {number!r} is out of range (exponent too large)")
 
 
 def _unknown_unit(unit: str, value: str, units: Iterable[str], what: str, hint: str) -> str:

@@ -52,8 +52,14 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Replace memsim.api.run with a fake; record how it was called."""
     made: list[dict[str, Any]] = []
 
-    def fake_run(scenario: Scenario, *, seed: int | None = None, progress: Any = None) -> Any:
-        made.append({"scenario": scenario, "seed": seed})
+    def fake_run(
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        progress: Any = None,
+        allow_large: bool = False,
+    ) -> Any:
+        made.append({"scenario": scenario, "seed": seed, "allow_large": allow_large})
         if progress is not None:
             progress(scenario.duration / 2, scenario.duration)
             progress(scenario.duration, scenario.duration)
@@ -146,11 +152,38 @@ def test_run_invalid_scenario(calls: list[dict[str, Any]]) -> None:
 
 
 def test_run_refuses_a_non_empty_folder(calls: list[dict[str, Any]], tmp_path: Path) -> None:
-    (tmp_path / "old.txt").write_text("x")
+    (tmp_path / "manifest.json").write_text("{}")  # a previous result
     result = runner.invoke(app, ["run", str(VALID), "-o", str(tmp_path), "-q"])
     assert result.exit_code == 2 and "--force" in said(result)
+    assert not calls  # refused before running
     forced = runner.invoke(app, ["run", str(VALID), "-o", str(tmp_path), "-q", "--force"])
     assert forced.exit_code == 0
+
+
+def test_run_force_never_replaces_a_folder_of_other_files(
+    calls: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    (tmp_path / "old.txt").write_text("x")
+    forced = runner.invoke(app, ["run", str(VALID), "-o", str(tmp_path), "-q", "--force"])
+    assert forced.exit_code == 2 and "not a memsim result" in said(forced)
+    assert not calls and (tmp_path / "old.txt").read_text() == "x"
+
+
+def test_run_refuses_the_current_folder_before_running(
+    calls: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for target in (".", ".."):
+        result = runner.invoke(app, ["run", str(VALID), "-o", target, "-q", "--force"])
+        assert result.exit_code == 2 and "current folder" in said(result)
+    assert not calls
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**64), "x"])
+def test_run_seed_out_of_range_is_a_usage_error(seed: str, calls: list[dict[str, Any]]) -> None:
+    result = runner.invoke(app, ["run", str(VALID), "--seed", seed, "-q"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not calls
 
 
 def test_run_check(calls: list[dict[str, Any]], tmp_path: Path) -> None:

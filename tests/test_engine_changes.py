@@ -100,18 +100,20 @@ def test_a_reservation_raised_beyond_unreserved_memory_is_refused_and_kept() -> 
     assert b.reservation.loc[60.0] == 100  # the refused change left 0; the next one fits
 
 
-def test_a_workload_event_before_power_on_applies_at_power_on() -> None:
+def test_a_workload_event_on_a_vm_refused_at_admission_is_refused_too() -> None:
     text = """
 name: early
 duration: 2min
 host: {memory: 1GiB, vmkernel: 64MiB}
 vms:
-  - {name: a, memory: 512MiB, power_on: 60s, workload: {footprint: 100MiB, active: 50MiB}}
+  - {name: a, memory: 512MiB, reservation: 500MiB, workload: {footprint: 100MiB, active: 50MiB}}
+  - {name: b, memory: 512MiB, reservation: 500MiB, power_on: 5s}
 events:
-  - {at: 10s, set: {vms.a.workload.footprint: 300MiB}}
+  - {at: 10s, set: {vms.b.workload.footprint: 300MiB}}
 """
     r = run(scenario(text))
-    assert r.vm("a").granted.iloc[-1] >= 299
+    kinds = r.events[r.events.vm == "b"].kind.tolist()
+    assert kinds == ["admission_refused", "setting_refused"]
 
 
 CHANGED = {

@@ -73,7 +73,7 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
             f"    guest: {draw(st.sampled_from(['linux', 'windows']))}",
             f"    tools: {draw(st.booleans())}",
             f"    large_pages: {draw(st.booleans())}",
-            f"    power_on: {draw(st.integers(0, 60))}s",
+            f"    power_on: {(power_on := draw(st.integers(0, 60)))}s",
             "    workload:",
             f"      boot: {draw(st.sampled_from(['zero', 'lazy']))}",
             f"      footprint: {fp}MiB",
@@ -97,7 +97,9 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
                     ]
                 )
             )
-            events.append(f"  - {{at: {draw(st.integers(1, 230))}s, set: {{{change}}}}}")
+            # a workload can change only while the VM runs
+            earliest = power_on + 1 if ".workload." in change else 1
+            events.append(f"  - {{at: {draw(st.integers(earliest, 230))}s, set: {{{change}}}}}")
     for _ in range(draw(st.integers(0, 2))):
         make = draw(st.sampled_from(RUNTIME_EVENTS))
         value = {0: draw(st.integers(0, 99)), 1: draw(st.integers(10, 90))}.get(

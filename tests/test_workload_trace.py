@@ -3,6 +3,7 @@ capture and a VM name, drives a simulated VM."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,8 @@ def test_a_csv_trace_drives_the_footprint(tmp_path: Path) -> None:
 
 
 def test_an_esxtop_capture_replays_one_vm(tmp_path: Path) -> None:
-    trace = f"{{file: {FIXTURE}, vm: web 01}}"
+    shutil.copy(FIXTURE, tmp_path / "capture.csv")
+    trace = "{file: capture.csv, vm: web 01}"
     results = run(scenario_with(trace, tmp_path))
     assert results.vm("replay")["touched"].iloc[-1] > 0
 
@@ -52,6 +54,7 @@ def test_a_trace_without_its_columns_is_a_located_error(tmp_path: Path) -> None:
 
 
 def test_an_esxtop_capture_without_the_vm_is_refused(tmp_path: Path) -> None:
+    shutil.copy(FIXTURE, tmp_path / "capture.csv")
     with pytest.raises(ScenarioError) as err:
-        scenario_with(f"{{file: {FIXTURE}, vm: nosuchvm}}", tmp_path)
+        scenario_with("{file: capture.csv, vm: nosuchvm}", tmp_path)
     assert "no VM named 'nosuchvm'" in str(err.value)

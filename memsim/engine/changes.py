@@ -6,11 +6,12 @@ and ``RUNTIME_SETTINGS``; the loader refuses the rest with a location): ``host.a
 ``vms.<vm or group>.workload.<key>``. A changed advanced setting takes effect at once through
 :meth:`Simulation.refresh`, which rebuilds everything derived from settings in one place.
 
-The scenario file's cross-field rules hold for the state an event produces as well
-(reservation ≤ limit ≤ memory, balloon cap within memory); what the loader cannot know — a
-reservation raised while the VM runs must pass admission control (DOMAIN.md §6) — is checked
-here. A change that breaks a rule is refused: logged as ``setting_refused`` (or
-``reservation_refused``) with the numbers, and the old value stays. A limit can change while the
+The loader holds the state each event produces to the file's cross-field rules
+(reservation ≤ limit ≤ memory, balloon cap within memory; :mod:`memsim.scenario.rules`). What it
+cannot know is checked here: a reservation raised while the VM runs must pass admission control
+(DOMAIN.md §6), and a workload can change only while its VM runs. A change refused here is
+logged as ``reservation_refused`` or ``setting_refused`` with the reason, and the old value
+stays. A limit can change while the
 VM runs, invisibly to the guest; a lowered one is followed down (:mod:`memsim.model.limits`).
 """
 
@@ -56,10 +57,9 @@ def apply_event(sim: Simulation, changes: dict[str, Any]) -> None:
         for member in sim.scenario.members(parts[1]):
             vm = sim.vms.names.index(member)
             if parts[2] == "workload":
-                _set_workload(sim, vm, parts[3], value)
-                sim.log("setting", member, shown)
-                continue
-            refused = _set_vm(sim, vm, parts[2], value)
+                refused = _set_workload(sim, vm, parts[3], value)
+            else:
+                refused = _set_vm(sim, vm, parts[2], value)
             if refused is None:
                 sim.log("setting", member, shown)
             else:
@@ -73,13 +73,8 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
     size = int(vms.size[vm])
     pages = size if value is None or isinstance(value, bool) else int(value) // PAGE_SIZE
     if field == "limit":
-        if pages < vms.reservation[vm]:
-            return f"limit below the reservation of {_size(vms.reservation[vm])}"
         host.ceilings.set_limit(vm, min(pages, size), float(host.limited_use()[vm]))
     elif field == "reservation":
-        if pages > min(vms.limit[vm], size):
-            what = "memory" if vms.limit[vm] >= size else "limit"
-            return f"reservation above the {what} of {_size(min(vms.limit[vm], size))}"
         problem = host.admission(vm, pages) if host.on[vm] else None
         if problem:
             return problem
@@ -89,26 +84,21 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
     elif field == "tools":
         vms.tools[vm] = bool(value)
     elif field == "maxmemctl":
-        if pages > size:
-            return f"maxmemctl above the memory of {_size(size)}"
         vms.maxmemctl[vm] = pages
     sim.refresh()
     return None
 
 
-def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> None:
-    """Set one workload key; for a VM not yet powered on it waits for the power-on."""
+def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> str | None:
+    """Set one workload key of a running VM; returns why not when the VM does not run (the
+    loader refuses events before a power-on; this is a VM refused at admission or off)."""
+    if not sim.host.on[vm]:
+        return "the VM is not running"
     memory = int(sim.vms.size[vm]) * PAGE_SIZE
     if key in ("footprint", "active", "dataset"):
         value = amount_pages(value, memory)
-    if sim.host.on[vm]:
-        apply_workload(sim, vm, {key: value})
-    else:
-        sim.deferred.setdefault(vm, {})[key] = value
-
-
-def _size(pages: Any) -> str:
-    return format_size(int(pages) * PAGE_SIZE)
+    apply_workload(sim, vm, {key: value})
+    return None
 
 
 def _shown(key: str, value: Any) -> Any:

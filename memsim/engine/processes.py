@@ -98,7 +98,7 @@ def _start(sim: Simulation, vm: int) -> None:
     sim.guests.power_on(vm, spec.workload.boot == "zero")
     sim.activity.reset(np.array([vm]))
     host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
-    apply_workload(sim, vm, initial_values(spec) | sim.deferred.pop(vm, {}))
+    apply_workload(sim, vm, initial_values(spec))
     sim.log("power_on", vms.names[vm])
 
 

@@ -160,7 +160,6 @@ class Simulation:
         self.recorder = Recorder(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
-        self.deferred: dict[int, dict[str, Any]] = {}  #: workload events before power-on
         self._pressure = False
         self.changes = timeline(self.machines)
 

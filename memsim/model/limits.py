@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.reclaim.pipeline import reclaim
+from memsim.model.reclaim.pipeline import reclaim, swap_shared
 
 if TYPE_CHECKING:
     from memsim.model.host import Host
@@ -92,14 +92,27 @@ def make_room(host: Host, swapper: Swapper, want: Index) -> None:
         reclaim(short, host.sharing, host.compressor, swapper)
 
 
+CORRECTION_ROUNDS = 4
+"""Rounds of :func:`enforce` per instant: swapping a shared page frees only its charge and
+moves other VMs' charges, so a round may leave a fraction of a page to take."""
+
+
 def enforce(host: Host, swapper: Swapper) -> None:
     """End of an instant: reclaim at once what any VM holds above its ceiling, then let
-    ceilings that follow a lowered limit fall to what their VMs hold."""
-    over = host.limited_use() - host.ceilings.ceiling
-    over = np.where(host.on & host.ceilings.limited, np.ceil(over - 1e-9), 0.0)
-    goal = np.minimum(np.maximum(over, 0.0), host.reclaimable()).astype(np.int64)
-    if goal.any():
-        reclaim(goal, host.sharing, host.compressor, swapper, budgeted=False)
+    ceilings that follow a lowered limit fall to what their VMs hold.
+
+    Private pages go first, each freeing exactly one page; a VM with no private page left
+    gives up shared ones (swapped out, dropping its share of their frames).
+    """
+    for _ in range(CORRECTION_ROUNDS):
+        over = host.limited_use() - host.ceilings.ceiling
+        over = np.where(host.on & host.ceilings.limited, np.ceil(over - 1e-9), 0.0)
+        goal = np.minimum(np.maximum(over, 0.0), host.reclaimable()).astype(np.int64)
+        if not goal.any():
+            break
+        left = reclaim(goal, host.sharing, host.compressor, swapper, budgeted=False)
+        if left.any():
+            swap_shared(left, host.sharing, swapper)
     host.ceilings.follow(host.limited_use())
 
 

@@ -5,14 +5,18 @@ A run folder (DESIGN.md §4.2) holds ``vms.parquet``, ``host.parquet``, ``events
 
 Every file is written atomically: its bytes go to a temporary name in the same directory, are
 flushed and fsynced, then :func:`os.replace` moves them into place. A whole save is staged in a
-sibling folder ``<dir>.partial`` that is renamed (or its files moved) into ``<dir>`` only once
-every file is complete. An interrupted save therefore leaves either the previous complete result
-or a folder whose name says it is partial, never a silently truncated file.
+hidden sibling folder that is swapped with ``<dir>`` in one atomic exchange once every file is
+complete (:func:`staged_directory`). An interrupted save therefore leaves either the previous
+complete result or the new one, never a mixture, and never a truncated file. The manifest names
+the run and records each data file's SHA-256, which :func:`load_results` checks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import glob
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -30,20 +34,22 @@ if TYPE_CHECKING:
     from memsim.results.results import Results
 
 __all__ = [
+    "MixedResultsError",
     "OutputExistsError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output",
     "library_versions",
     "load_results",
+    "result_in",
+    "run_id",
     "save_results",
     "staged_directory",
 ]
 
 #: Libraries whose versions the manifest records, so a result can be reproduced.
 TRACKED_LIBRARIES = ("memsim", "numpy", "simpy", "pandas", "pyarrow", "matplotlib", "pydantic")
-
-PARTIAL_SUFFIX = ".partial"
 
 
 class OutputExistsError(FileExistsError):
@@ -97,45 +103,102 @@ def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _is_non_empty_dir(path: Path) -> bool:
-    return path.is_dir() and any(path.iterdir())
+STAGING_SUFFIX = ".memsim-staging"
+"""Ends the name of the hidden sibling folder a save is staged in (``.<name>.<random>…``)."""
+MARKERS = ("manifest.json", "report.html")
+"""Files that mark a folder as memsim's own output, which ``force`` may replace."""
+
+
+def check_output(target: Path | str, *, force: bool = False) -> Path:
+    """Check that a folder may receive a result, before any work is done.
+
+    A folder may be written when it does not exist or is empty; with ``force``, also when it
+    holds memsim output (a run's ``manifest.json`` or a ``report.html``), which is then
+    replaced as a whole. A folder of other files is never replaced, nor the current folder or
+    one of its parents (the swap would pull the folder from under the user).
+
+    Returns:
+        ``target`` as a path.
+
+    Raises:
+        OutputExistsError: With what is wrong and what to do instead.
+    """
+    target = Path(target)
+    here = Path.cwd().resolve()
+    full = target.resolve()
+    if here.is_relative_to(full):
+        raise OutputExistsError(
+            f"{target} is the current folder or one of its parents; name a new folder, "
+            "e.g. -o out/run"
+        )
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target} exists and is not a folder")
+    if not (target.is_dir() and any(target.iterdir())):
+        return target
+    if not force:
+        raise OutputExistsError(
+            f"{target} is not empty; choose another folder or pass force=True (--force)"
+        )
+    if not any((target / marker).is_file() for marker in MARKERS):
+        raise OutputExistsError(
+            f"{target} holds files that are not a memsim result; --force replaces only a "
+            "previous result, so choose another folder"
+        )
+    return target
 
 
 @contextlib.contextmanager
 def staged_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
-    """Stage a folder's files in ``<target>.partial`` and publish them on success.
+    """Stage a folder's files in a hidden sibling folder and swap it in whole on success.
+
+    The new files are written into ``.<name>.<random>.memsim-staging`` beside ``target``.
+    Once all are complete, the staging folder and ``target`` are exchanged in one atomic
+    ``renameat2(RENAME_EXCHANGE)`` (Linux), and the old folder, now under the staging name, is
+    deleted. A kill at any moment leaves ``target`` holding the old result or the new one,
+    never a mixture; files of the old result are never left beside the new ones. Staging
+    folders left by a killed save are removed by the next save to the same target; nothing
+    else beside ``target`` (a user's ``<name>.partial``, say) is touched.
 
     Args:
         target: The folder that should hold the files in the end.
-        force: Allow ``target`` to hold files already; files of the same name are replaced,
-            others are left alone.
+        force: Replace ``target`` if it holds a previous result (see :func:`check_output`).
 
     Yields:
         The staging folder to write into.
 
     Raises:
-        OutputExistsError: ``target`` exists, is not empty, and ``force`` is false.
+        OutputExistsError: ``target`` may not be written (see :func:`check_output`).
     """
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"{target} exists and is not a folder")
-    if _is_non_empty_dir(target) and not force:
-        raise OutputExistsError(
-            f"{target} is not empty; choose another folder or pass force=True (--force)"
-        )
-    staging = target.with_name(target.name + PARTIAL_SUFFIX)
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    yield staging
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
-        dest = target / src.relative_to(staging)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(src, dest)
-    shutil.rmtree(staging)
+    target = check_output(target, force=force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*{STAGING_SUFFIX}"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=target.parent)
+    )
+    try:
+        os.chmod(staging, 0o777 & ~_umask())
+        yield staging
+        if target.is_dir():
+            _exchange(staging, target)
+        else:
+            os.rename(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders atomically; where the system cannot, move ``b`` aside first."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_cwd, exchange = -100, 2  # AT_FDCWD, RENAME_EXCHANGE
+        if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange) == 0:
+            return
+    aside = Path(tempfile.mkdtemp(prefix=f".{b.name}.", suffix=STAGING_SUFFIX, dir=b.parent))
+    os.rename(b, aside / b.name)  # not atomic as a pair: a kill here leaves no b
+    os.rename(a, b)
+    os.rename(aside, a)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -163,6 +226,50 @@ def _frame_to_disk(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index() if frame.index.name == "time" else frame
 
 
+RUN_ID_KEY = b"memsim.run_id"
+"""Key of the run id in the parquet files' metadata."""
+DATA_FILES = ("vms.parquet", "host.parquet", "events.csv", "esxtop.csv", "vms.csv", "host.csv")
+"""Files whose SHA-256 the manifest records (``files``), checked by :func:`load_results`."""
+
+
+class MixedResultsError(ValueError):
+    """A results folder whose files do not all come from the run its manifest describes."""
+
+
+def run_id(results: Results) -> str:
+    """An id of a run's outcome: the same data under the same scenario gives the same id.
+
+    Derived from the content (scenario, seed, versions and the recorded tables), so identical
+    reruns keep writing identical files, while any two runs that differ have different ids.
+    """
+    digest = hashlib.sha256()
+    stable = {
+        k: v for k, v in results.manifest.items() if k not in ("wall_time", "run_id", "files")
+    }
+    digest.update(json.dumps(stable, sort_keys=True, default=str).encode())
+    for frame in (results.vms, results.host, results.events):
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, identity: str) -> None:
+    """A parquet file of ``frame`` that names its run in its metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), RUN_ID_KEY: identity.encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
 def save_results(
     results: Results,
     directory: Path | str,
@@ -171,23 +278,31 @@ def save_results(
     report: bool = True,
     force: bool = False,
 ) -> Path:
-    """Write a run folder (DESIGN.md §4.2); see :meth:`memsim.results.Results.save`."""
+    """Write a run folder (DESIGN.md §4.2); see :meth:`memsim.results.Results.save`.
+
+    The manifest names the run (``run_id``, also in each parquet file's metadata) and records
+    the SHA-256 of each data file (``files``), so :func:`load_results` can tell a folder whose
+    files come from different runs.
+    """
     from memsim.results.esxtop import write_esxtop
 
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
     target = Path(directory)
+    identity = run_id(results)
     with staged_directory(target, force=force) as stage:
         vms, host = _frame_to_disk(results.vms), _frame_to_disk(results.host)
-        atomic_write(stage / "vms.parquet", lambda p: vms.to_parquet(p, index=False))
-        atomic_write(stage / "host.parquet", lambda p: host.to_parquet(p, index=False))
+        atomic_write(stage / "vms.parquet", lambda p: _write_parquet(vms, p, identity))
+        atomic_write(stage / "host.parquet", lambda p: _write_parquet(host, p, identity))
         atomic_write(stage / "events.csv", lambda p: results.events.to_csv(p, index=False))
         if fmt == "csv":
             atomic_write(stage / "vms.csv", lambda p: vms.to_csv(p, index=False))
             atomic_write(stage / "host.csv", lambda p: host.to_csv(p, index=False))
         atomic_write(stage / "esxtop.csv", lambda p: write_esxtop(results, p))
-        manifest = json.dumps(results.manifest, indent=2, default=str, allow_nan=False)
-        atomic_write_text(stage / "manifest.json", manifest + "\n")
+        files = {name: _sha256(stage / name) for name in DATA_FILES if (stage / name).exists()}
+        manifest = {**results.manifest, "run_id": identity, "files": files}
+        text = json.dumps(manifest, indent=2, default=str, allow_nan=False)
+        atomic_write_text(stage / "manifest.json", text + "\n")
         if report:
             from memsim.report.html import write_report
 
@@ -195,13 +310,39 @@ def save_results(
     return target
 
 
-def _read_table(directory: Path, name: str) -> pd.DataFrame:
+def _read_table(directory: Path, name: str, manifest: dict[str, Any]) -> pd.DataFrame:
     parquet, csv = directory / f"{name}.parquet", directory / f"{name}.csv"
     if parquet.exists():
+        _check_file(parquet, manifest)
         return pd.read_parquet(parquet)
     if csv.exists():
+        _check_file(csv, manifest)
         return pd.read_csv(csv)
     raise FileNotFoundError(f"{directory} holds neither {parquet.name} nor {csv.name}")
+
+
+def _check_file(path: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a file that is not the one the manifest recorded (folders written before run
+    ids existed have no ``files`` entry and are read as they are)."""
+    recorded = manifest.get("files")
+    if recorded is None:
+        return
+    if path.name not in recorded:
+        raise MixedResultsError(f"{path} is not part of run {manifest.get('run_id')}")
+    if _sha256(path) != recorded[path.name]:
+        raise MixedResultsError(
+            f"{path} does not belong to run {manifest.get('run_id')} of {path.parent}/"
+            "manifest.json (its contents changed, or it comes from another run); run again"
+        )
+
+
+def result_in(directory: Path | str) -> str | None:
+    """The run id of the result a folder holds; "" for one without an id; None for none."""
+    try:
+        manifest = json.loads((Path(directory) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return str(manifest.get("run_id", "")) if isinstance(manifest, dict) else None
 
 
 def load_results(directory: Path | str) -> Results:
@@ -209,6 +350,10 @@ def load_results(directory: Path | str) -> Results:
 
     The scenario object is not rebuilt: the resolved scenario is available as data in
     ``results.manifest["scenario"]``, and ``results.scenario`` is ``None``.
+
+    Raises:
+        FileNotFoundError: The folder or one of its files is missing.
+        MixedResultsError: A file does not belong to the run the manifest describes.
     """
     from memsim.results.results import Results
 
@@ -216,11 +361,9 @@ def load_results(directory: Path | str) -> Results:
     if not directory.is_dir():
         raise FileNotFoundError(f"no results folder at {directory}")
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    vms = _read_table(directory, "vms", manifest)
+    host = _read_table(directory, "host", manifest)
+    _check_file(directory / "events.csv", manifest)
     events = pd.read_csv(directory / "events.csv", dtype={"vm": "string", "detail": "string"})
-    return Results(
-        None,
-        _read_table(directory, "vms"),
-        _read_table(directory, "host"),
-        events,
-        manifest,
-    )
+    manifest.pop("files", None)  # the folder's bookkeeping, checked above; not the run's
+    return Results(None, vms, host, events, manifest)

@@ -303,6 +303,11 @@ class Claim(Frozen):
         """Move a VM claim's counters (written beside ``vm:``) under ``checks``."""
         if not isinstance(value, Mapping) or "checks" in value:
             return value
+        empty = [
+            key for key in ("at", "during", "vm", "host") if key in value and value[key] is None
+        ]
+        if empty:
+            raise issues(*(((key,), "needs a value, not null") for key in empty))
         keywords = {k: v for k, v in value.items() if k in _KEYWORDS}
         counters = {k: v for k, v in value.items() if k not in _KEYWORDS}
         return keywords | ({"checks": counters} if counters or "vm" in value else {})

@@ -55,6 +55,13 @@ class Swap(Shorthand):
         latency, bandwidth = SWAP_DEVICES.get(device, SWAP_DEVICES["disk"])
         return {"latency": latency, "bandwidth": bandwidth} | data
 
+    @field_validator("bandwidth")
+    @classmethod
+    def _moves_pages(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be more than 0 (a device that moves nothing cannot swap)")
+        return value
+
 
 class Host(Frozen):
     """The ESX host.

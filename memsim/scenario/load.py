@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -24,11 +24,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from memsim.scenario.bounds import MAX_FILE_BYTES, check_structure, decode
 from memsim.scenario.errors import ErrorItem, ScenarioError, format_path
 from memsim.scenario.errors import Path as KeyPath
 from memsim.scenario.expand import set_path
 from memsim.scenario.schema import Scenario
-from memsim.scenario.types import Context, expand_name
+from memsim.scenario.types import MAX_MACHINES, Context, expand_name
 from memsim.units import describe, parse_duration, parse_size
 
 __all__ = ["apply_overrides", "load", "loads", "validate"]
@@ -84,6 +85,9 @@ def _yaml() -> YAML:
 
 def _read(text: str, file: str) -> tuple[Any, Locations]:
     """Parse YAML text into plain data and the positions of its keys and values."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError([ErrorItem(file, 0, 0, "", "the text is over 1 MiB; too large")])
+    check_structure(text, file)
     try:
         document = _yaml().load(text)
     except DuplicateKeyError as exc:
@@ -92,7 +96,7 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         raise _yaml_error(exc, file, f"duplicate key '{name}': each key may appear once") from None
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, file, f"YAML syntax error: {_yaml_problem(exc)}") from None
-    except YAMLError as exc:
+    except (YAMLError, ValueError, RecursionError) as exc:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     locations = Locations(file, values={(): (1, 1)})
     problems: list[ErrorItem] = []
@@ -132,6 +136,11 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
+            if key is None or not isinstance(key, str | int | float):
+                line, col = _one_based(node.lc.key(key))
+                message = f"a key must be a name, not {'null' if key is None else 'a collection'}"
+                problems.append(ErrorItem(where.file, line, col, format_path(path), message))
+                continue
             name = key if isinstance(key, str) else str(key)
             where.keys[(*path, name)] = _one_based(node.lc.key(key))
             where.values[(*path, name)] = _one_based(node.lc.value(key))
@@ -157,7 +166,7 @@ def _one_based(position: tuple[int, int]) -> tuple[int, int]:
 # --- validation -----------------------------------------------------------------------------
 
 
-def _context(raw: Mapping[str, Any], base: Path) -> Context:
+def _context(raw: Mapping[str, Any], base: Path, trace_roots: tuple[Path, ...]) -> Context:
     """Read the cross-references of a scenario from its raw data (see :class:`Context`)."""
     vms = raw.get("vms") if isinstance(raw.get("vms"), list) else []
     entries = [
@@ -182,12 +191,25 @@ def _context(raw: Mapping[str, Any], base: Path) -> Context:
         memory={name: memory for _, name, _, memory in reversed(entries)},
         counts={name: count for _, name, count, _ in reversed(entries)},
         clashes=clashes,
+        trace_roots=trace_roots,
     )
 
 
 def _count(value: object) -> int:
-    valid = isinstance(value, int) and not isinstance(value, bool) and value > 0
+    """A group's count as written, or 1 when invalid (the VM's own check reports it)."""
+    valid = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_MACHINES
     return value if valid else 1  # type: ignore[return-value]
+
+
+def _too_many(raw: Mapping[str, Any], where: Locations) -> None:
+    """Refuse more than :data:`MAX_MACHINES` VMs in all before any group is expanded."""
+    vms = raw.get("vms")
+    if not isinstance(vms, list):
+        return
+    total = sum(_count(vm.get("count", 1)) for vm in vms if isinstance(vm, dict))
+    if total > MAX_MACHINES:
+        message = f"{total:,} VMs in all; a scenario holds at most {MAX_MACHINES:,}"
+        raise ScenarioError([where.item(("vms",), message)])
 
 
 def _try(parse: Any, value: object) -> Any:
@@ -201,13 +223,17 @@ def validate(
     data: Mapping[str, Any],
     source: str | Path | None = None,
     locations: Locations | None = None,
+    *,
+    trace_roots: Sequence[str | Path] = (),
 ) -> Scenario:
     """Build a :class:`Scenario` from plain data, with every check.
 
     Args:
         data: The scenario as a mapping, as loaded from YAML or built in Python.
-        source: The file it came from: relative trace paths start from its directory.
+        source: The file it came from: relative trace paths start from its directory, and
+            traces must lie under it.
         locations: Positions of keys and values, for located errors.
+        trace_roots: Other folders that traces may lie under.
 
     Returns:
         The validated scenario.
@@ -221,23 +247,29 @@ def validate(
         message = f"a scenario is a mapping of keys, not {kind}; {_REQUIRED}"
         raise ScenarioError([where.item((), message)])
     raw = dict(data)
+    _too_many(raw, where)
     base = Path(source).parent if source else Path.cwd()
+    roots = tuple(Path(root) for root in trace_roots)
     try:
-        scenario = Scenario.model_validate(raw, context=_context(raw, base))
+        scenario = Scenario.model_validate(raw, context=_context(raw, base, roots))
     except ValidationError as exc:
         raise ScenarioError(_items(exc, raw, where)) from None
     scenario._raw = raw
     scenario._source = Path(source) if source else None
     scenario._locations = where
+    scenario._trace_roots = roots
     return scenario
 
 
-def loads(text: str, source: str | Path | None = None) -> Scenario:
+def loads(
+    text: str, source: str | Path | None = None, *, trace_roots: Sequence[str | Path] = ()
+) -> Scenario:
     """Load a scenario from YAML text.
 
     Args:
         text: The YAML document.
         source: The file it came from, for messages and relative trace paths.
+        trace_roots: Folders besides the scenario's that traces may lie under.
 
     Raises:
         ScenarioError: With every problem found, each located in the text.
@@ -246,11 +278,15 @@ def loads(text: str, source: str | Path | None = None) -> Scenario:
     data, locations = _read(text, file)
     if data is None:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"the file is empty; {_REQUIRED}")])
-    return validate(data, source, locations)
+    return validate(data, source, locations, trace_roots=trace_roots)
 
 
-def load(path: str | Path) -> Scenario:
-    """Load a scenario file.
+def load(path: str | Path, *, trace_roots: Sequence[str | Path] = ()) -> Scenario:
+    """Load a scenario file (at most 1 MiB of UTF-8 YAML).
+
+    Args:
+        path: The file.
+        trace_roots: Folders besides the scenario's that its traces may lie under.
 
     Raises:
         ScenarioError: If the file cannot be read or is not a valid scenario; every problem is
@@ -260,12 +296,13 @@ def load(path: str | Path) -> Scenario:
     if path.is_dir():
         raise ScenarioError([ErrorItem(str(path), 0, 0, "", "is a directory, not a scenario file")])
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:  # at most one byte past the limit, whatever the file is
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError([ErrorItem(str(path), 0, 0, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ScenarioError([ErrorItem(str(path), 0, 0, "", f"cannot read: {exc}")]) from None
-    return loads(text, path)
+    return loads(decode(data, str(path)), path, trace_roots=trace_roots)
 
 
 def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
@@ -291,7 +328,8 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
             problems.append(ErrorItem(_OVERRIDE, 0, 0, path, str(exc)))
     if problems:
         raise ScenarioError(problems)
-    return validate(raw, scenario.source, replace(where, overridden=frozenset(changed)))
+    located = replace(where, overridden=frozenset(changed))
+    return validate(raw, scenario.source, located, trace_roots=scenario._trace_roots)
 
 
 # --- pydantic errors → located messages -----------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +19,9 @@ from pydantic import (
 
 from memsim.scenario.errors import Path as KeyPath
 from memsim.scenario.errors import issues
+from memsim.scenario.traces import TRACE_COLUMNS, TraceError, check_trace, confined, header
 from memsim.scenario.types import (
+    MAX_MACHINES,
     Amount,
     AutoSize,
     Duration,
@@ -114,30 +115,30 @@ class Trace(Shorthand):
         ctx = context_of(info)
         if ctx is None:
             return value
-        path = value if value.is_absolute() else ctx.base / value
-        if not path.is_file():
-            raise ValueError(f"trace file not found: {path}")
-        return path.resolve()
+        return confined(value, ctx.base, ctx.trace_roots)
 
     @model_validator(mode="after")
     def _readable(self) -> Trace:
-        """The file's header fits: the trace columns, or an esxtop capture naming the VM."""
+        """The file's header fits (the trace columns, or an esxtop capture naming the VM) and
+        every row can be replayed."""
         if not self.path.is_file():
             return self  # reported by the path check (or not resolved yet)
-        with open(self.path, newline="", encoding="utf-8", errors="replace") as fh:
-            header = next(csv.reader(fh), [])
-        if self.vm is None:
-            missing = [c for c in ("time", "active", "footprint") if c not in header]
-            if missing:
-                raise issues(
-                    (("file",), f"{self.path.name} has no column {', '.join(missing)} "
-                     "(a trace has columns time, active, footprint; for an esxtop capture "
-                     "give vm: too)")
-                )  # fmt: skip
-        elif not (header and header[0].startswith("(PDH-CSV")):
-            raise issues((("file",), f"{self.path.name} is not an esxtop batch capture"))
-        elif not any(f":{self.vm})" in cell for cell in header):
-            raise issues((("vm",), f"no VM named '{self.vm}' in {self.path.name}"))
+        try:
+            head = header(self.path)
+            if self.vm is None:
+                missing = [c for c in TRACE_COLUMNS if c not in head]
+                if missing:
+                    raise TraceError(
+                        f"{self.path.name} has no column {', '.join(missing)} (a trace has "
+                        "columns time, active, footprint; for an esxtop capture give vm: too)"
+                    )
+            elif not (head and head[0].startswith("(PDH-CSV")):
+                raise TraceError(f"{self.path.name} is not an esxtop batch capture")
+            elif not any(f":{self.vm})" in cell for cell in head):
+                raise issues((("vm",), f"no VM named '{self.vm}' in {self.path.name}"))
+            check_trace(self.path, esxtop=self.vm is not None)
+        except TraceError as exc:
+            raise issues((("file",), str(exc))) from None
         return self
 
 
@@ -307,7 +308,7 @@ class VM(Frozen):
     balloon: BalloonDriver = BalloonDriver.model_validate({})
     power_on: Duration = 0.0
     power_off: NeverDuration = None
-    count: int = Field(1, ge=1, le=10_000)
+    count: int = Field(1, ge=1, le=MAX_MACHINES)
     workload: Workload = Workload()
 
     @model_validator(mode="before")

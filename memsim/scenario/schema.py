@@ -13,14 +13,16 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from memsim.scenario.advanced import defaults
 from memsim.scenario.claims import Claim, Condition, Tolerance
+from memsim.scenario.errors import issues
 from memsim.scenario.events import Event
 from memsim.scenario.expand import machines
 from memsim.scenario.host import Host, Swap
 from memsim.scenario.machine import VM, BalloonDriver, Content, Phase, Trace, Workload
+from memsim.scenario.rules import event_issues
 from memsim.scenario.sweep import Sweep
 from memsim.scenario.types import Amount, Duration, Frozen, expand_name
 from memsim.units import format_duration
@@ -42,6 +44,10 @@ __all__ = [
     "Workload",
     "json_schema",
 ]
+
+
+MIN_STEP = 0.001
+"""Shortest simulation quantum in seconds (1 ms): the model's processes run every step."""
 
 
 class Scenario(Frozen):
@@ -76,6 +82,14 @@ class Scenario(Frozen):
     _raw: dict[str, Any] | None = PrivateAttr(None)
     _source: Path | None = PrivateAttr(None)
     _locations: Any = PrivateAttr(None)  # memsim.scenario.load.Locations, for overrides
+    _trace_roots: tuple[Path, ...] = PrivateAttr(())
+
+    @field_validator("step")
+    @classmethod
+    def _step_at_least_1ms(cls, value: float) -> float:
+        if value < MIN_STEP:
+            raise ValueError(f"{format_duration(value)} is shorter than 1ms, the shortest step")
+        return value
 
     @field_validator("record_every")
     @classmethod
@@ -91,6 +105,14 @@ class Scenario(Frozen):
                 f"{format_duration(value)} is longer than duration {format_duration(duration)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _events_keep_the_rules(self) -> Scenario:
+        """What a VM may not be configured with, an event may not set (:mod:`.rules`)."""
+        found = event_issues(self.vms, self.events)
+        if found:
+            raise issues(*found)
+        return self
 
     @property
     def source(self) -> Path | None:

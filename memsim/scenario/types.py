@@ -40,6 +40,7 @@ __all__ = [
     "Duration",
     "Fraction",
     "Frozen",
+    "MAX_MACHINES",
     "AutoSize",
     "NeverDuration",
     "Shorthand",
@@ -63,6 +64,10 @@ FRACTION_SCHEMA: JsonSchemaValue = {
     "anyOf": [{"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"}, {**_NUMBER, "maximum": 1}],
     "description": "fraction: 75% or 0.75",
 }
+
+
+MAX_MACHINES = 10_000
+"""Most VMs a scenario may hold once groups are expanded (ESXi 8 runs at most 1,024)."""
 
 
 class Frozen(BaseModel):
@@ -239,6 +244,7 @@ class Context:
         memory: Configured memory in bytes of each VM or group as written (None if invalid).
         counts: ``count`` of each VM or group as written.
         clashes: Message for each written VM name that is not unique after expansion.
+        trace_roots: Folders besides ``base`` that traces may lie under (``--trace-root``).
     """
 
     base: Path = Path(".")
@@ -246,6 +252,7 @@ class Context:
     memory: dict[str, int | None] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     clashes: dict[str, str] = field(default_factory=dict)
+    trace_roots: tuple[Path, ...] = ()
 
     @property
     def machines(self) -> list[str]:

@@ -13,7 +13,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-__all__ = ["DaskExecutor", "Executor", "Outcome", "SerialExecutor", "connect"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DaskExecutor",
+    "Executor",
+    "Outcome",
+    "SchedulerUnreachable",
+    "SerialExecutor",
+    "connect",
+]
+
+CONNECT_TIMEOUT = "5s"
+"""How long to wait for a remote scheduler to answer."""
+DASHBOARD = "127.0.0.1:8787"
+"""Where a local cluster serves its dashboard: this machine only."""
+
+
+class SchedulerUnreachable(ConnectionError):
+    """No dask scheduler answered at the address given."""
+
 
 Outcome = tuple[Any, Any, BaseException | None]
 """(tag given to submit, value, exception): exactly one of value and exception is set."""
@@ -114,12 +132,20 @@ def connect(
     Args:
         workers: Start a ``LocalCluster`` of this many single-threaded worker processes.
         scheduler: Address of a running dask scheduler (``tcp://host:8786``) to use instead.
-        dashboard: Serve the dask dashboard of a local cluster (on port 8787).
+        dashboard: Serve the dask dashboard of a local cluster on http://127.0.0.1:8787 (this
+            machine only). A remote scheduler has no authentication unless its operator sets
+            up TLS (``distributed.comm.tls``); run one only on a network you trust.
         client: An already connected ``distributed.Client`` (tests, notebooks); left open.
 
     Yields:
         The executor; clusters started here are closed on exit, also after Ctrl-C.
+
+    Raises:
+        ValueError: ``workers`` is less than 1.
+        SchedulerUnreachable: No scheduler answered at ``scheduler`` within 5 s.
     """
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
     if client is not None:
         yield DaskExecutor(client)
         return
@@ -129,14 +155,20 @@ def connect(
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as remote:
+        try:
+            remote = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachable(
+                f"no dask scheduler answered at {scheduler} within {CONNECT_TIMEOUT} ({exc})"
+            ) from None
+        with remote:
             yield DaskExecutor(remote)
         return
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         host="127.0.0.1",
-        dashboard_address=":8787" if dashboard else None,
+        dashboard_address=DASHBOARD if dashboard else None,
         silence_logs=logging.ERROR,
     )
     with cluster, Client(cluster) as local:

@@ -63,12 +63,19 @@ def prepare(directory: Path, plan: Plan, *, resume: bool, force: bool) -> list[d
             raise SweepExistsError(
                 f"{directory} holds a sweep; pass --resume to finish it or --force to start over"
             )
-        if json.loads(previous.read_text(encoding="utf-8")) != manifest:
+        try:
+            same = json.loads(previous.read_text(encoding="utf-8")) == manifest
+            kept = finished(read_table(directory), directory) if same else []
+        except Exception as exc:  # whatever is wrong with the files: say so, offer a restart
+            raise SweepExistsError(
+                f"{directory} holds a sweep that cannot be read ({type(exc).__name__}: {exc}); "
+                "run again with --force to start it over"
+            ) from None
+        if not same:
             raise SweepExistsError(
                 f"{directory} holds a different sweep (scenario or grid changed); "
                 "use another folder or --force to start over"
             )
-        kept = finished(read_table(directory), directory)
     elif directory.is_dir() and any(directory.iterdir()) and not force:
         raise SweepExistsError(f"{directory} is not empty; choose another folder or pass --force")
     directory.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from memsim.scenario.traces import ESXTOP_TIME_FORMAT
+
 __all__ = [
     "HOST_COUNTERS",
     "PDH_HEADER",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 PDH_HEADER = "(PDH-CSV 4.0) (UTC)(0)"
-TIME_FORMAT = "%m/%d/%Y %H:%M:%S"
+TIME_FORMAT = ESXTOP_TIME_FORMAT
 
 #: ``Kernel State`` numbers as ESXi 6.x prints them (DOMAIN.md §1). memsim exports use this
 #: numbering for every profile, so a ``classic`` run's soft state is 2.

@@ -7,6 +7,7 @@ power-on, each phase at its time, and each row of a replayed trace.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,8 @@ def timeline(machines: list[VM]) -> list[Change]:
 def _trace_changes(index: int, vm: VM) -> list[Change]:
     """Rows of a trace as changes: a CSV of ``time`` (s), ``active`` and ``footprint`` (MiB), or
     one VM's counters in an esxtop batch capture (:func:`memsim.workload.esxtop.workload_trace`).
+    Rows of a capture with a counter missing are skipped (plain traces are checked whole when
+    the scenario is validated, :mod:`memsim.scenario.traces`).
     """
     trace = vm.workload.trace
     assert trace is not None
@@ -81,6 +84,8 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
         frame["footprint"].to_numpy(float),
         strict=True,
     ):
+        if math.isnan(active) or math.isnan(footprint):
+            continue  # a glitched esxtop sample: the workload keeps its last values
         fp = int(min(footprint * MIB // PAGE_SIZE, cap))
         act = int(min(active * MIB // PAGE_SIZE, fp))
         out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": act}))

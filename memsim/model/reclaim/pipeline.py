@@ -69,3 +69,12 @@ def reclaim(
     swapper.swap_out(to_swap, swap_owner)  # includes evicted pages: still reclaimed
     sharing.gm.expose(owner[private], rank[private], +1)
     return np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)
+
+
+def swap_shared(goal: Index, sharing: PageSharing, swapper: Swapper) -> None:
+    """Swap out up to ``goal`` random shared pages of each VM, dropping its share of their
+    frames: what is left to take from a VM that has no private page left."""
+    pages, owner, rank = swapper.victims(goal, PageState.SHARED)
+    sharing.unshare(pages, owner)
+    swapper.swap_out(pages, owner)
+    sharing.gm.expose(owner, rank, +1)

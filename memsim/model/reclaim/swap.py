@@ -60,14 +60,17 @@ class Swapper:
         compression is on (most victims then never reach the device; model choice)."""
         self.budget = int(self.device.bandwidth * dt) * (4 if compression else 1)
 
-    def victims(self, want: Index) -> tuple[Index, Index, Index]:
-        """Up to ``want[v]`` distinct random private pages of each VM ``v``.
+    def victims(
+        self, want: Index, state: PageState = PageState.PRIVATE
+    ) -> tuple[Index, Index, Index]:
+        """Up to ``want[v]`` distinct random pages of each VM ``v`` in ``state`` (private
+        pages unless told otherwise).
 
         Returns:
             Pages, their VMs and their hotness ranks (uniform ranks are uniform pages).
         """
         gm = self.gm
-        private = gm.count(PageState.PRIVATE)
+        private = gm.count(state)
         want = np.minimum(np.maximum(want, 0), private)
         vms = np.flatnonzero(want)
         if len(vms) == 0:
@@ -82,7 +85,7 @@ class Swapper:
         owner, rank = owner[first], rank[first]
         shuffle = self.rng.permutation(len(pages))
         pages, owner, rank = pages[shuffle], owner[shuffle], rank[shuffle]
-        keep = gm.state[pages] == PageState.PRIVATE
+        keep = gm.state[pages] == state
         pages, owner, rank = pages[keep], owner[keep], rank[keep]
         keep = first_per_owner(owner, want)
         return pages[keep], owner[keep], rank[keep]
