@@ -9,7 +9,6 @@ ScenarioError (and is then not run); 300 or more scenarios are run.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from helpers import scenario
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
