@@ -85,6 +85,8 @@ def make_room(host: Host, swapper: Swapper, want: Index) -> None:
     pages (share, compress, swap), never from memory within its touched reservation, within
     what the swap device can still take this step.
     """
+    if not host.ceilings.limited.any():
+        return
     gap = want - host.ceilings.headroom(host.limited_use())
     gap = np.where(np.isfinite(gap), np.maximum(gap, 0.0), 0.0)
     short = np.minimum(gap, host.reclaimable()).astype(np.int64)
@@ -104,6 +106,8 @@ def enforce(host: Host, swapper: Swapper) -> None:
     Private pages go first, each freeing exactly one page; a VM with no private page left
     gives up shared ones (swapped out, dropping its share of their frames).
     """
+    if not host.ceilings.limited.any():
+        return
     for _ in range(CORRECTION_ROUNDS):
         over = host.limited_use() - host.ceilings.ceiling
         over = np.where(host.on & host.ceilings.limited, np.ceil(over - 1e-9), 0.0)
