@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from memsim import cli_json
 from memsim.scenario import Scenario, ScenarioError, apply_overrides, json_schema, load
+from memsim.terminal import console, fitted_tables, searching, time_progress
 from memsim.units import format_duration, format_size
 
 __all__ = ["app", "main"]
@@ -31,10 +31,10 @@ app = typer.Typer(
     help="Simulate VMware ESX/ESXi host memory management: sharing, ballooning, compression, "
     "swapping and the idle memory tax.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = console()
+err = console(stderr=True)
 
 INVALID = 2
 INTERRUPTED = 130
@@ -70,7 +70,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        out.print(f"memsim {version('memsim')}")
+        out.print(f"memsim {version('memsim')}", markup=False)
         raise typer.Exit()
 
 
@@ -83,29 +83,65 @@ def _root(
     """memsim: an ESX/ESXi host memory simulator."""
 
 
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout (docs/cli-json.md).")
+]
+
+
+def _error_record(item: Any) -> dict[str, Any]:
+    return {
+        "file": item.file,
+        "line": item.line,
+        "column": item.col,
+        "path": item.path,
+        "message": item.message,
+    }
+
+
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check scenario files and report every error as file:line:col: key.path: message."""
     invalid = 0
+    records: list[dict[str, Any]] = []
     for file in files:
         try:
             scenario = load(file)
         except ScenarioError as exc:
-            print_errors(exc)
+            if not as_json:
+                print_errors(exc)
+            records.append(
+                {"file": str(file), "ok": False, "warnings": [],
+                 "errors": [_error_record(e) for e in exc.errors]}
+            )  # fmt: skip
             invalid += 1
             continue
         machines = len(scenario.machines())
-        out.print(
-            f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})", markup=False
-        )
+        records.append(
+            {"file": str(file), "ok": True, "vms": machines, "duration": scenario.duration,
+             "warnings": [], "errors": []}
+        )  # fmt: skip
+        if not quiet and not as_json:
+            out.print(
+                f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})",
+                markup=False,
+            )
+    if as_json:
+        typer.echo(cli_json.dumps(cli_json.validate_json(records)))
     if invalid:
         raise typer.Exit(INVALID)
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Accepted for uniformity: only the schema.")
+    ] = False,
+) -> None:
     """Print the JSON Schema of the scenario YAML format, for editors."""
     out.print_json(json.dumps(json_schema()))
 
@@ -124,28 +160,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return overrides
 
 
-@contextmanager
-def progress_bar(scenario: Scenario, quiet: bool) -> Iterator[Any]:
-    """A callback for ``memsim.api.run`` that draws simulated time on a progress bar."""
-    if quiet:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[now]}"))
-    with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:
-        end = format_duration(scenario.duration)
-        task = bar.add_task(scenario.name, total=scenario.duration, now=f"0s / {end}")
-
-        def advance(now: float, duration: float) -> None:
-            bar.update(task, completed=now, now=f"{format_duration(round(now))} / {end}")
-
-        yield advance
-
-
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output folder [default: out/<name>].")
+        Path | None,
+        typer.Option("-o", "--output", help="Output folder.", show_default="out/<name>"),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed, instead of the scenario's.")] = None,
     overrides: Annotated[
@@ -159,6 +179,7 @@ def run(
     check: Annotated[bool, typer.Option("--check", help="Check the expect: claims.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a scenario and write its results (counters, events, manifest, report)."""
     with user_errors():
@@ -169,10 +190,21 @@ def run(
             scenario = apply_overrides(scenario, parse_overrides(overrides))
         from memsim import api
 
-        with progress_bar(scenario, quiet) as advance:
+        progress = time_progress(
+            err, scenario.name, scenario.duration, format_duration, quiet or as_json
+        )
+        with progress as advance:
             results = api.run(scenario, seed=seed, progress=advance)
         folder = output or Path("out") / scenario.name
         results.save(folder, fmt=fmt, report=not no_report, force=force)
+    if as_json:
+        from memsim.results.expect import evaluate
+
+        outcomes = evaluate(scenario.expect, results) if check else None
+        typer.echo(cli_json.dumps(cli_json.run_json(results, str(folder), outcomes)))
+        if outcomes is not None and not all(o.passed for o in outcomes):
+            raise typer.Exit(1)
+        return
     if not quiet:
         print_summary(results)
         host = format_size(scenario.host.memory)
@@ -185,31 +217,40 @@ def run(
 SUMMARY_COLUMNS = {
     "consumed_peak": "consumed\npeak MiB",
     "consumed_mean": "consumed\nmean MiB",
-    "ballooned_time": "ballooned\ns",
-    "swapped_time": "swapped\ns",
+    "ballooned_peak": "balloon\npeak MiB",
+    "ballooned_mean": "balloon\nmean MiB",
+    "compressed_mean": "zipped\nmean MiB",
+    "swapped_peak": "swapped\npeak MiB",
+    "swapped_mean": "swapped\nmean MiB",
+    "guest_swapped_mean": "guest-\nswapped\nmean MiB",
+    "shared_saved_mean": "shared\nsaved\nmean MiB",
     "swapped_in": "swap-in\nMiB",
     "latency_mean": "latency\nmean %",
     "latency_max": "latency\nworst %",
     "throughput_mean": "through-\nput",
+    "latency_swapin_mean": "swap-in\nmean %",
+    "latency_decompress_mean": "unzip\nmean %",
+    "latency_guestPaging_mean": "guest\npaging\nmean %",
+    "latency_cacheMiss_mean": "cache\nmiss\nmean %",
+    "latency_blocked_mean": "blocked\nmean %",
 }
 
 
 def print_summary(results: Any) -> None:
     """The run's per-VM summary and host figures as rich tables."""
+    from memsim.results.summary import worst_first
+
     summary = results.summary()
-    table = Table(title=f"{results.name}: VMs", title_justify="left")
-    table.add_column("vm", no_wrap=True)
     columns = [c for c in SUMMARY_COLUMNS if c in summary.vms.columns]
-    for column in columns:
-        table.add_column(SUMMARY_COLUMNS[column], justify="right")
-    for name, row in summary.vms.iterrows():
-        table.add_row(
-            str(name),
-            *(f"{row[c]:.3g}" if c == "throughput_mean" else f"{row[c]:.1f}" for c in columns),
-        )
-    out.print(table)
+    rows = [
+        [name] + [f"{row[c]:.3g}" if c == "throughput_mean" else f"{row[c]:,.1f}" for c in columns]
+        for name, row in summary.vms.loc[worst_first(summary.vms)].iterrows()
+    ]
+    headers = ["vm (worst first)", *(SUMMARY_COLUMNS[c] for c in columns)]
+    for table in fitted_tables(f"{results.name}: VMs", headers, rows, out.width):
+        out.print(table)
     host = summary.host.iloc[0]
-    facts = ", ".join(f"{key.replace('_', ' ')} {value:.0f}" for key, value in host.items())
+    facts = ", ".join(f"{key.replace('_', ' ')} {value:,.0f}" for key, value in host.items())
     out.print(f"host: {facts}", markup=False)
 
 
@@ -243,6 +284,7 @@ def _run_folder(directory: Path) -> Path:
 @app.command()
 def report(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A saved results folder.")],
+    quiet: QuietOption = False,
 ) -> None:
     """Re-render report.html and figures/ of a saved run from its counters."""
     with user_errors():
@@ -253,7 +295,8 @@ def report(
             path = write_report(load_results(_run_folder(directory)), directory)
         except (OSError, ValueError) as exc:
             raise UsageError(f"{directory}: cannot read the results ({exc})") from None
-    out.print(f"wrote {path}", markup=False)
+    if not quiet:
+        out.print(f"wrote {path}", markup=False)
 
 
 @app.command()
@@ -263,6 +306,7 @@ def compare(
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the report.")],
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Overlay runs of the same VMs in one report, labelled by what differs between them."""
     with user_errors():
@@ -275,7 +319,8 @@ def compare(
             raise
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the results ({exc})") from None
-    out.print(f"wrote {path}", markup=False)
+    if not quiet:
+        out.print(f"wrote {path}", markup=False)
 
 
 import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)
@@ -287,6 +332,7 @@ def import_esxtop(
     capture: Annotated[Path, typer.Argument(metavar="FILE", help="esxtop -b batch CSV.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing scenario file.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a scenario (host, VMs) and per-VM workload traces from an esxtop capture."""
     with user_errors():
@@ -298,7 +344,8 @@ def import_esxtop(
             path = import_scenario(capture, output)
         except (OSError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-    out.print(f"wrote {path} and its traces/", markup=False)
+    if not quiet:
+        out.print(f"wrote {path} and its traces/", markup=False)
 
 
 # --- sweeps (memsim.sweep) ------------------------------------------------------------------
@@ -332,12 +379,14 @@ def sweep(
     force: Annotated[bool, typer.Option(help="Start over in a folder holding a sweep.")] = False,
     metric: Annotated[
         str, typer.Option(help="Metric of the report, e.g. peak_latency, peak_swapped, min_free.")
-    ] = "worst_latency",
+    ] = "worst_mean_latency",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""
     from memsim import sweep as sweeps
     from memsim.sweep.console import points_table, sweep_progress
+    from memsim.sweep.report import grid_means
 
     with user_errors():
         if workers is not None and scheduler is not None:
@@ -347,7 +396,7 @@ def sweep(
         scenario = load(scenario_file)
         axes = sweeps.parse_grid(grid or [])
         try:
-            with sweep_progress(err, scenario.name, quiet) as advance:
+            with sweep_progress(err, scenario.name, quiet or as_json) as advance:
                 table = sweeps.sweep(
                     scenario,
                     output,
@@ -369,7 +418,10 @@ def sweep(
             )
             raise typer.Exit(INTERRUPTED) from None
     failed = int((table["status"] != "ok").sum())
-    if not quiet:
+    if as_json:
+        points = grid_means(table, table.attrs["axes"], metric)
+        typer.echo(cli_json.dumps(cli_json.sweep_json(table, str(output), metric, points)))
+    elif not quiet:
         out.print(points_table(table, table.attrs["axes"], metric))
         out.print(
             f"wrote {output}/sweep.parquet and {output}/report.html ({len(table)} runs, "
@@ -392,6 +444,8 @@ def capacity(
     ] = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Largest count of a VM group for which every VM's latency stays under a bound."""
     from memsim.sweep import capacity as search
@@ -406,7 +460,7 @@ def capacity(
         if seeds < 1 or max_count < 1:
             raise UsageError("--seeds and --max-count must be at least 1")
         scenario = load(scenario_file)
-        with err.status(f"searching the capacity of {vm}…"):
+        with searching(err, f"searching the capacity of {vm}…", quiet or as_json):
             answer = search(
                 scenario,
                 vm,
@@ -417,8 +471,12 @@ def capacity(
                 workers=workers,
                 scheduler=scheduler,
             )
+    if as_json:
+        typer.echo(cli_json.dumps(cli_json.capacity_json(answer)))
+        return
     judged = "highest recorded latency" if peak else "mean latency over the run"
-    out.print(capacity_table(answer))
+    if not quiet:
+        out.print(capacity_table(answer))
     more = f" (the limit tried, --max-count {max_count}; it may hold more)" if answer.capped else ""
     out.print(
         f"capacity: {answer.count} x {vm}{more}: every VM's {judged} stays under "

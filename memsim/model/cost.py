@@ -15,6 +15,12 @@ from numpy.typing import NDArray
 
 Vec = NDArray[np.float64]
 
+#: What a VM waits on, each with its own stall counter: host swap-in, decompression, guest
+#: paging (its own swap, inside a balloon), page-cache misses (re-reads from the guest's
+#: disk) and being blocked in ``low``. Recorded as ``latency_<cause>`` (%), which sum to
+#: ``latency``.
+STALL_CAUSES = ("swapin", "decompress", "guestPaging", "cacheMiss", "blocked")
+
 
 def stall_share(stall_seconds: Vec, dt: float) -> Vec:
     """Share of ``dt`` spent waiting, capped at 1."""
@@ -24,6 +30,24 @@ def stall_share(stall_seconds: Vec, dt: float) -> Vec:
 def latency_percent(stall_seconds: Vec, dt: float) -> Vec:
     """vSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
     return 100.0 * stall_share(stall_seconds, dt)
+
+
+def latency_by_cause(stall_seconds: dict[str, Vec], total: Vec, dt: float) -> dict[str, Vec]:
+    """``latency`` split by cause: each cause's share of the stalled time, in %.
+
+    Args:
+        stall_seconds: seconds stalled in the interval for each of :data:`STALL_CAUSES`.
+        total: seconds stalled in the interval, all causes (the sum of ``stall_seconds``).
+        dt: the interval, s.
+
+    Returns:
+        ``latency_<cause>`` per cause. Their sum is :func:`latency_percent` of the total (to
+        rounding): when the total exceeds ``dt`` and ``latency`` is capped at 100 %, the cap is
+        shared in proportion to each cause's seconds.
+    """
+    capped = latency_percent(total, dt)
+    share = np.divide(capped, total, out=np.zeros_like(capped), where=total > 0)
+    return {f"latency_{cause}": stall_seconds[cause] * share for cause in STALL_CAUSES}
 
 
 def throughput(stall_seconds: Vec, dt: float) -> Vec:

@@ -22,6 +22,8 @@ blocked            —        % of the interval unable to allocate (low state)
 guestSwapinRate    —        guest paging in from its own swap, MiB/s
 guestSwapoutRate   —        guest paging out to its own swap (balloon pressure), MiB/s
 cacheMissRate      —        dataset reads from the guest's disk (page cache misses), MiB/s
+latency_<cause>    —        ``latency`` by cause (swapin, decompress, guestPaging,
+                            cacheMiss, blocked), %; they sum to ``latency``
 falseMatches       —        host: hash matches whose contents differed, so far (count)
 ================== ======== =====================================================
 """
@@ -33,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from memsim.model.cost import latency_percent, throughput
+from memsim.model.cost import latency_by_cause, latency_percent, throughput
 from memsim.model.pages import PageState
 from memsim.model.states import MemState
 from memsim.results.results import Results
@@ -103,6 +105,8 @@ class Recorder:
         stall = sim.guests.stall + sim.guests.blocked_time
         d_stall = self._delta("stall", stall)
         d_blocked = self._delta("blocked", sim.guests.blocked_time)
+        by_cause = {c: self._delta(f"stall_{c}", v) for c, v in sim.guests.stall_by.items()}
+        by_cause["blocked"] = d_blocked
         per_mib = PAGE_MIB
         vm_values: dict[str, Any] = {
             "memory": vms.size * per_mib,
@@ -147,6 +151,8 @@ class Recorder:
             * rate,
             "cacheMissRate": self._delta("miss", sim.guests.cache_misses) * per_mib * rate,
         }
+        for name, value in latency_by_cause(by_cause, d_stall, dt).items():
+            vm_values[name] = value
         for name, value in vm_values.items():
             self._put(self.vm_cols, name, value, n)
         on = host.on

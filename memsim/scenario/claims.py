@@ -88,7 +88,8 @@ VM_COUNTERS = (
     # esxtop-only and memsim counters (memsim/results/recorder.py)
     "memory", "reservation", "limit", "touched", "activeSlow", "activeFast", "activeNext",
     "sharedSaved", "vmmemctlmax", "guestSwapped", "cacheSize", "cowBreaks", "blocked",
-    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate",
+    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate", "latency_swapin",
+    "latency_decompress", "latency_guestPaging", "latency_cacheMiss", "latency_blocked",
 )  # fmt: skip
 """Per-VM counters (DESIGN.md §4.2, and the recorder's esxtop-only ones)."""
 HOST_COUNTERS = (
