@@ -20,6 +20,14 @@ Vec = NDArray[np.float64]
 #: disk) and being blocked in ``low``. Recorded as ``latency_<cause>`` (%), which sum to
 #: ``latency``.
 STALL_CAUSES = ("swapin", "decompress", "guestPaging", "cacheMiss", "blocked")
+#: How reports name each cause.
+CAUSE_LABELS = {
+    "swapin": "swap-in",
+    "decompress": "decompression",
+    "guestPaging": "guest paging",
+    "cacheMiss": "page-cache misses",
+    "blocked": "blocked on allocation",
+}
 
 
 def stall_share(stall_seconds: Vec, dt: float) -> Vec:
