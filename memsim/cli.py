@@ -8,6 +8,7 @@ status 2, never a traceback; a failed ``--check`` exits with 1; Ctrl-C exits wit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,6 @@ from rich.text import Text
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from memsim import cli_json
 from memsim.scenario import Scenario, ScenarioError, apply_overrides, json_schema, load
 from memsim.terminal import console, fitted_tables, searching, time_progress
 from memsim.units import format_duration, format_size
@@ -131,6 +131,8 @@ def validate(
                 markup=False,
             )
     if as_json:
+        from memsim import cli_json
+
         typer.echo(cli_json.dumps(cli_json.validate_json(records)))
     if invalid:
         raise typer.Exit(INVALID)
@@ -198,6 +200,7 @@ def run(
         folder = output or Path("out") / scenario.name
         results.save(folder, fmt=fmt, report=not no_report, force=force)
     if as_json:
+        from memsim import cli_json
         from memsim.results.expect import evaluate
 
         outcomes = evaluate(scenario.expect, results) if check else None
@@ -348,6 +351,35 @@ def import_esxtop(
         out.print(f"wrote {path} and its traces/", markup=False)
 
 
+@app.command()
+def examples(
+    copy: Annotated[
+        Path | None,
+        typer.Option("--copy", metavar="DIR", help="Copy the example scenarios into DIR."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files already in DIR.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """List the example scenarios shipped with memsim, or copy them into a folder."""
+    from memsim.examples_dir import copy_examples, example_files
+
+    with user_errors():
+        if copy is None:
+            for path in example_files():
+                out.print(f"{path.stem}: {scenario_title(path)}", markup=False)
+            return
+        written = copy_examples(copy, force=force)
+    if not quiet:
+        out.print(f"copied {len(written)} scenarios to {copy}", markup=False)
+
+
+def scenario_title(path: Path) -> str:
+    """The first sentence of a scenario's description (without loading the whole model)."""
+    data = YAML(typ="safe", pure=True).load(path.read_text())
+    text = " ".join(str(data.get("description", "")).split())
+    return re.split(r"(?<=[a-z]{3})\. (?=[A-Z])", text)[0].rstrip(".") or "(no description)"
+
+
 # --- sweeps (memsim.sweep) ------------------------------------------------------------------
 
 
@@ -419,6 +451,8 @@ def sweep(
             raise typer.Exit(INTERRUPTED) from None
     failed = int((table["status"] != "ok").sum())
     if as_json:
+        from memsim import cli_json
+
         points = grid_means(table, table.attrs["axes"], metric)
         typer.echo(cli_json.dumps(cli_json.sweep_json(table, str(output), metric, points)))
     elif not quiet:
@@ -472,6 +506,8 @@ def capacity(
                 scheduler=scheduler,
             )
     if as_json:
+        from memsim import cli_json
+
         typer.echo(cli_json.dumps(cli_json.capacity_json(answer)))
         return
     judged = "highest recorded latency" if peak else "mean latency over the run"
