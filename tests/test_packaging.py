@@ -72,6 +72,12 @@ def test_every_module_the_tests_import_is_declared() -> None:
     local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"sweep_fixtures"}
     used = set().union(*(_imported(p) for p in (ROOT / "tests").glob("*.py")))
     third_party = used - set(sys.stdlib_module_names) - local - {"__future__"}
-    assert third_party <= {d.replace("-", "_") for d in declared}, (
-        third_party - declared
-    )
+    assert third_party <= {d.replace("-", "_") for d in declared}, third_party - declared
+
+
+def test_every_unit_is_documented() -> None:
+    from memsim.results.columns import UNITS
+
+    text = (ROOT / "docs" / "counters.md").read_text()
+    missing = [c for c in UNITS if f"`{c}`" not in text and not c.startswith("threshold_")]
+    assert not missing

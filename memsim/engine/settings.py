@@ -3,7 +3,7 @@
 Events change settings by key path (DESIGN.md §4.1): ``host.advanced.<setting>``,
 ``vms.<vm or group>.<field>`` for limit, reservation, shares, tools, maxmemctl and pshare, and
 ``vms.<vm or group>.workload.<key>``. A limit can change while the VM runs, invisibly to the
-guest (DOMAIN.md §6).
+guest (docs/model.md §6).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The cost of reclamation to a VM: stalled time → ``latency`` and relative ``throughput``.
 
-DESIGN.md §3, DOMAIN.md §8: faults on non-resident working-set pages cost time — decompression
+DESIGN.md §3, docs/model.md §8: faults on non-resident working-set pages cost time — decompression
 ≈ 20 µs (``Memsim.DecompressLatency``), a swap-in from the host SSD cache ≈ 0.2 ms, from the
 swap device its latency (disk ≈ 8 ms, SSD ≈ 0.2 ms), a guest swap-in ≈ 8 ms
 (``Memsim.GuestSwapLatency``) — and so does time blocked in the ``low`` state. Over an interval

@@ -13,7 +13,7 @@ from the page arrays to prove it.
 
 A VM's allocation requests go through :meth:`Host.grant`: nothing is handed out beyond free
 memory, and in the ``low`` state a VM above its entitlement gets nothing (it is *blocked*,
-DOMAIN.md §1).
+docs/model.md §1).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Host:
         return scaled
 
     def breaks_large_pages(self) -> bool:
-        """Whether large pages are broken now (DOMAIN.md §2): with the ``clear`` state
+        """Whether large pages are broken now (docs/model.md §2): with the ``clear`` state
         (``esxi6``) whenever free memory is below 400 % of minFree, even in high; in older
         releases once reclamation starts (soft or below)."""
         if self.thresholds.has_clear:
@@ -142,12 +142,12 @@ class Host:
     def balloon_pressure(self, margin_pct: float) -> bool:
         """Whether ballooning should run: in soft or below, or already when free memory is
         within ``margin_pct`` % above the soft threshold (ballooning takes time; model choice,
-        ``Memsim.BalloonMargin``, DOMAIN.md §1)."""
+        ``Memsim.BalloonMargin``, docs/model.md §1)."""
         early = self.free() < self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
         return early or self.state >= MemState.SOFT
 
     def update_blocking(self) -> None:
-        """In ``low``, VMs above their entitlement may not allocate (DOMAIN.md §1)."""
+        """In ``low``, VMs above their entitlement may not allocate (docs/model.md §1)."""
         if self.state == MemState.LOW:
             self.blocked = self.on & (self.consumed() > self.entitlement)
         else:

@@ -34,7 +34,7 @@ __all__ = ["common_vms", "host_overlay", "run_labels", "summaries", "vm_overlay"
 Runs = Sequence[tuple[str, "Results"]]
 RUN_STYLES = ("-", "--", "-.", ":")
 
-#: Host counters compared between runs (DOMAIN.md §7), with their axis labels.
+#: Host counters compared between runs (docs/model.md §7), with their axis labels.
 HOST_PANELS = (
     ("free", "free (MiB)"),
     ("vmmemctl", "ballooned (MiB)"),

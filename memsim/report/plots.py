@@ -2,7 +2,7 @@
 
 Each function returns a new :class:`matplotlib.figure.Figure` that is not registered with
 pyplot, so the module works under any backend and leaves no global state. Counters are those of
-DOMAIN.md §7; an absent counter is reported in its panel, never drawn as zero. Colours follow
+docs/model.md §7; an absent counter is reported in its panel, never drawn as zero. Colours follow
 :mod:`memsim.report.style`: one colour per technique in every figure, free-memory states as
 bands behind the curves.
 """
@@ -65,7 +65,7 @@ class Curve:
     width: float = 1.4
 
 
-#: Per-VM memory counters in the small multiples (DOMAIN.md §7).
+#: Per-VM memory counters in the small multiples (docs/model.md §7).
 VM_CURVES = (
     Curve("consumed", "consumed", COLORS["private"], "-", 1.8),
     Curve("granted", "granted", COLORS["reference"], "-", 0.8),
@@ -132,7 +132,7 @@ def host_memory(results: Results) -> Figure:
 
     Top: stacked areas of VM private memory, shared frames (sharedcommon), the compression
     cache, overhead and free memory; the line is managed memory. Bottom: free memory with the
-    threshold of each free-memory state (DOMAIN.md §1); the host enters a state when free memory
+    threshold of each free-memory state (docs/model.md §1); the host enters a state when free memory
     falls below its line.
     """
     scale = TimeScale.of(results.host.index)
@@ -206,7 +206,7 @@ def reclamation(results: Results) -> Figure:
 
     Panels: sizes held by ballooning, compression and swapping with their targets; swap-in and
     swap-out rates; compression and decompression rates; copy-on-write breaks of shared pages
-    (DOMAIN.md §2–§5, §7).
+    (docs/model.md §2–§5, §7).
     """
     scale = TimeScale.of(results.host.index)
     fig = new_figure(10, 8.5)
@@ -252,7 +252,7 @@ def reclamation(results: Results) -> Figure:
 
 
 def sharing(results: Results) -> Figure:
-    """Transparent page sharing over time (DOMAIN.md §2, §7).
+    """Transparent page sharing over time (docs/model.md §2, §7).
 
     ``shared`` is guest memory backed by shared frames, ``sharedcommon`` the machine memory
     holding them; the shaded area is the saving (shared − sharedcommon). ``zero`` counts guest
@@ -311,7 +311,7 @@ def performance(results: Results) -> Figure:
     """Memory latency (% of time stalled on swap-in or decompression) and throughput per VM.
 
     With many VMs the seven with the worst latency are coloured and named, the others drawn in
-    grey (DOMAIN.md §7–§8).
+    grey (docs/model.md §7–§8).
     """
     scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
     frames = data.vm_frames(results)
@@ -342,7 +342,7 @@ def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
     """Small multiples of each VM's memory counters, one panel per VM.
 
     Lines: consumed, granted, active, entitlement, balloon, compressed, swapped; horizontal
-    dash-dot lines mark a reservation or limit where set (DOMAIN.md §6, §7). The report calls
+    dash-dot lines mark a reservation or limit where set (docs/model.md §6, §7). The report calls
     this once per page of :data:`VMS_PER_PAGE` VMs.
     """
     frames = data.vm_frames(results, names)

@@ -3,7 +3,7 @@
 Colours come from the Okabe–Ito palette, which stays distinguishable with the common forms of
 colour blindness and in greyscale print (lines also differ in style). A technique keeps its
 colour in every figure: sharing green, balloon orange, compression purple, swap vermillion.
-Free-memory states (DOMAIN.md §1) are light bands behind the curves, darker as memory gets
+Free-memory states (docs/model.md §1) are light bands behind the curves, darker as memory gets
 scarcer.
 """
 

@@ -3,7 +3,7 @@
 Each sample reads exact counters the model keeps (per-VM page counts by state, cumulative
 swap/compression/fault counts), so recording costs O(VMs) per sample, never a pass over guest
 pages. Rates are the change of a cumulative count over the interval. Counter names follow
-vSphere (DOMAIN.md §7, DESIGN.md §4.2); esxtop-only counters use these names:
+vSphere (docs/model.md §7, DESIGN.md §4.2); esxtop-only counters use these names:
 
 ================== ======== =====================================================
 column             esxtop   meaning

@@ -1,6 +1,6 @@
 """Summary tables: what happened to each VM and to the host over a run.
 
-Counters are those of DOMAIN.md §7 in the units of DESIGN.md §4.2. Each sample stands for the
+Counters are those of docs/model.md §7 in the units of DESIGN.md §4.2. Each sample stands for the
 interval up to the next sample (the last one for the median interval), so times are in seconds
 and means are time-weighted. A summary column appears only when the counters it needs were
 recorded: a model that does not compute swapping gets no ``swapped_peak`` column rather than a
@@ -16,7 +16,7 @@ __all__ = [
     "RECLAIMED", "STATES", "host_summary", "sample_weights", "vm_summary", "worst_first",
 ]  # fmt: skip
 
-#: Free-memory states from most to least free memory (DOMAIN.md §1).
+#: Free-memory states from most to least free memory (docs/model.md §1).
 STATES = ("high", "clear", "soft", "hard", "low")
 
 
@@ -119,7 +119,7 @@ def worst_first(table: pd.DataFrame) -> list[str]:
 def sharing_savings(host: pd.DataFrame) -> pd.Series | None:
     """Host memory saved by page sharing, MiB: ``sharedSaved``, or ``shared − sharedcommon``.
 
-    DOMAIN.md §7: sharedcommon is the machine memory backing shared pages, so the saving is
+    docs/model.md §7: sharedcommon is the machine memory backing shared pages, so the saving is
     shared − sharedcommon. ``None`` when neither form was recorded.
     """
     if "sharedSaved" in host:
@@ -165,7 +165,7 @@ def host_summary(
 
     Returns:
         Columns, where the counters exist: ``time_<state>`` (seconds in each free-memory state
-        of DOMAIN.md §1; ``clear`` only when the profile has it or it occurred),
+        of docs/model.md §1; ``clear`` only when the profile has it or it occurred),
         ``sharing_saved_peak``/``sharing_saved_mean`` (MiB saved by TPS), and the peak memory
         reclaimed by each technique: ``ballooned_peak`` (vmmemctl), ``compressed_peak``,
         ``zip_saved_peak``, ``swapped_peak`` (MiB).

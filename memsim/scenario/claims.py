@@ -101,7 +101,7 @@ HOST_COUNTERS = (
 )  # fmt: skip
 """Host counters (DESIGN.md §4.2, and the recorder's others)."""
 STATES = ("high", "clear", "soft", "hard", "low")
-"""Free-memory states of the host (DOMAIN.md §1)."""
+"""Free-memory states of the host (docs/model.md §1)."""
 _KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho")
 
 

@@ -1,6 +1,6 @@
 """Taking memory from a VM without its help: share before swap, compress before swap.
 
-When the scheduler asks for pages of a VM by hypervisor reclamation (DOMAIN.md §1, §4, §5), the
+When the scheduler asks for pages of a VM by hypervisor reclamation (docs/model.md §1, §4, §5), the
 host picks random victims among the VM's private pages and, for each, tries in turn:
 
 1. **share** it — a victim whose contents match a shared frame or a hint is shared instead
