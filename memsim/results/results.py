@@ -2,9 +2,9 @@
 
 ``Results.vms`` has one row per VM per recording interval (index ``time`` in seconds, column
 ``vm``); ``Results.host`` one row per interval; ``Results.events`` one row per event. Counter
-names are the vSphere ``mem.*`` names without the prefix (docs/model.md §7, DESIGN.md §4.2): sizes in
-MiB, rates in MiB/s, ``latency`` in %, ``throughput`` relative (0–1). A column is present only if
-the model computes it; nothing here invents missing counters.
+names are the vSphere ``mem.*`` names without the prefix (docs/model.md §7, DESIGN.md §4.2):
+sizes in MiB, rates in MiB/s, ``latency`` in %, ``throughput`` relative (0–1). A column is
+present only if the model computes it; nothing here invents missing counters.
 
 The manifest is the run's identity card: the resolved scenario, the expanded machine list, seed,
 versions, wall time. Reports and exports read the scenario from the manifest only, so results
