@@ -44,6 +44,12 @@ class UsageError(Exception):
     """Input the user must fix: a message for stderr, exit status 2."""
 
 
+def print_warnings(warnings: list[str]) -> None:
+    """Print warnings on stderr, one ``warning: ...`` a line."""
+    for text in warnings:
+        err.print(f"warning: {text}", markup=False)
+
+
 def print_errors(exc: ScenarioError) -> None:
     """Print a scenario's errors on stderr, one ``file:line:col: key.path: message`` a line."""
     for item in exc.errors:
@@ -123,9 +129,10 @@ def validate(
         machines = len(scenario.machines())
         records.append(
             {"file": str(file), "ok": True, "vms": machines, "duration": scenario.duration,
-             "warnings": [], "errors": []}
+             "warnings": scenario.warnings, "errors": []}
         )  # fmt: skip
         if not quiet and not as_json:
+            print_warnings(scenario.warnings)
             out.print(
                 f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})",
                 markup=False,
@@ -199,6 +206,8 @@ def run(
             results = api.run(scenario, seed=seed, progress=advance)
         folder = output or Path("out") / scenario.name
         results.save(folder, fmt=fmt, report=not no_report, force=force)
+    if not quiet and not as_json:
+        print_warnings(results.manifest.get("warnings", []))
     if as_json:
         from memsim import cli_json
         from memsim.results.expect import evaluate

@@ -65,6 +65,7 @@ def run_json(results: Any, folder: str, claims: list[Any] | None) -> dict[str, A
         "vms": {str(name): row.to_dict() for name, row in summary.vms.iterrows()},
         "host": host,
         "claims": None,
+        "warnings": list(results.manifest.get("warnings", [])),
     }
     if claims is not None:
         obj["claims"] = [

@@ -60,7 +60,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         times = [0.0, scenario.duration]
         vms = pd.DataFrame({"time": times, "vm": ["web-1"] * 2, "consumed": [10.0, 600.0]})
         host = pd.DataFrame({"time": times, "state": ["high", "soft"]})
-        return FakeResults(vms=vms.set_index("time"), host=host.set_index("time"))
+        return FakeResults(
+            vms=vms.set_index("time"), host=host.set_index("time"), manifest={"warnings": []}
+        )
 
     monkeypatch.setattr(memsim.api, "run", fake_run)
     return made

@@ -68,6 +68,9 @@ class Recorder:
         self._capacity = n_rec
         self._last: dict[str, np.ndarray] = {}
         self._last_time = 0.0
+        # per VM: the footprint its workload asks for, and the most it got since it asked
+        self._wanted = np.zeros(sim.vms.n, dtype=np.int64)
+        self._got = np.zeros(sim.vms.n, dtype=np.int64)
 
     # -- sampling -------------------------------------------------------------------------
     def _delta(self, key: str, cumulative: np.ndarray) -> np.ndarray:
@@ -187,10 +190,30 @@ class Recorder:
             host_values["threshold_clear"] = th.levels[MemState.CLEAR] * per_mib
         for name, value in host_values.items():
             self._put(self.host_cols, name, value, None)
+        self._track_footprint(on)
         self.on[self.n] = on
         self.states[self.n] = int(host.state)
         self.times[self.n] = now
         self.n += 1
+
+    def _track_footprint(self, on: np.ndarray) -> None:
+        """Keep, per VM, the largest footprint reached since its target last changed."""
+        guests = self.sim.guests
+        target = np.where(on, guests.target, self._wanted)
+        changed = target != self._wanted
+        self._wanted = target
+        self._got = np.where(changed, 0, self._got)
+        self._got = np.where(on, np.maximum(self._got, guests.footprint), self._got)
+
+    def short_of_footprint(self) -> list[str]:
+        """Warnings for VMs whose footprint never reached what their workload asked for."""
+        short = np.flatnonzero((self._wanted > 0) & (self._got < self._wanted))
+        names = self.sim.vms.names
+        return [
+            f"{names[i]} never reached its footprint of {self._wanted[i] * PAGE_MIB:,.0f} MiB "
+            f"(at most {self._got[i] * PAGE_MIB:,.0f} MiB)"
+            for i in short
+        ]
 
     # -- results --------------------------------------------------------------------------
     def results(self, wall_time: float) -> Results:
@@ -207,5 +230,13 @@ class Recorder:
         for name, buf in self.host_cols.items():
             host[name] = buf[:k]
         events = pd.DataFrame(sim.events, columns=["time", "kind", "vm", "detail"])
-        manifest = {"seed": sim.seed, "wall_time": wall_time, "simulated": sim.scenario.duration}
+        refused = events[events["kind"] == "admission_refused"]
+        warnings = [f"power-on refused: {vm} ({detail})" for vm, detail in
+                    zip(refused["vm"], refused["detail"], strict=True)]  # fmt: skip
+        manifest = {
+            "seed": sim.seed,
+            "wall_time": wall_time,
+            "simulated": sim.scenario.duration,
+            "warnings": [*sim.scenario.warnings, *warnings, *self.short_of_footprint()],
+        }
         return Results(sim.scenario, vms, host, events, manifest)

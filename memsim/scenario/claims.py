@@ -257,6 +257,10 @@ class Condition(Frozen):
             raise ValueError("give relative_to or minus, not both")
         if not self.tests():
             raise ValueError("give approx, min, max, not or equals")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise issues(
+                (("min",), f"min {self.min:g} is above max {self.max:g}: no value can pass")
+            )
         return self
 
     @model_serializer(mode="wrap", when_used="json")
