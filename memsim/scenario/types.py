@@ -89,9 +89,9 @@ def _noting_bare(parse: Any, unit: str) -> Any:
 
     def validate(value: object, info: ValidationInfo) -> Any:
         ctx = context_of(info)
-        bare = isinstance(value, int | float) and not isinstance(value, bool) and value != 0
-        if ctx is not None and bare:
-            ctx.bare.setdefault(unit, float(value))
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if ctx is not None and is_number and value:  # a bare 0 means the same in every unit
+            ctx.bare.setdefault(unit, float(str(value)))
         return parse(value)
 
     return validate
