@@ -8,7 +8,6 @@ status 2, never a traceback; a failed ``--check`` exits with 1; Ctrl-C exits wit
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +19,9 @@ from rich.text import Text
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from memsim.cli_tables import file_record, summary_output
 from memsim.scenario import Scenario, ScenarioError, apply_overrides, json_schema, load
-from memsim.terminal import console, fitted_tables, searching, time_progress
+from memsim.terminal import console, searching, time_progress
 from memsim.units import format_duration, format_size
 
 __all__ = ["app", "main"]
@@ -95,16 +95,6 @@ JsonOption = Annotated[
 ]
 
 
-def _error_record(item: Any) -> dict[str, Any]:
-    return {
-        "file": item.file,
-        "line": item.line,
-        "column": item.col,
-        "path": item.path,
-        "message": item.message,
-    }
-
-
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
@@ -120,17 +110,11 @@ def validate(
         except ScenarioError as exc:
             if not as_json:
                 print_errors(exc)
-            records.append(
-                {"file": str(file), "ok": False, "warnings": [],
-                 "errors": [_error_record(e) for e in exc.errors]}
-            )  # fmt: skip
+            records.append(file_record(file, errors=exc.errors))
             invalid += 1
             continue
         machines = len(scenario.machines())
-        records.append(
-            {"file": str(file), "ok": True, "vms": machines, "duration": scenario.duration,
-             "warnings": scenario.warnings, "errors": []}
-        )  # fmt: skip
+        records.append(file_record(file, scenario))
         if not quiet and not as_json:
             print_warnings(scenario.warnings)
             out.print(
@@ -218,52 +202,13 @@ def run(
             raise typer.Exit(1)
         return
     if not quiet:
-        print_summary(results)
+        for part in summary_output(results, out.width):
+            out.print(part, markup=False)
         host = format_size(scenario.host.memory)
         machines = len(scenario.machines())
         out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
     if check and not check_claims(scenario, results):
         raise typer.Exit(1)
-
-
-SUMMARY_COLUMNS = {
-    "consumed_peak": "consumed\npeak MiB",
-    "consumed_mean": "consumed\nmean MiB",
-    "ballooned_peak": "balloon\npeak MiB",
-    "ballooned_mean": "balloon\nmean MiB",
-    "compressed_mean": "zipped\nmean MiB",
-    "swapped_peak": "swapped\npeak MiB",
-    "swapped_mean": "swapped\nmean MiB",
-    "guest_swapped_mean": "guest-\nswapped\nmean MiB",
-    "shared_saved_mean": "shared\nsaved\nmean MiB",
-    "swapped_in": "swap-in\nMiB",
-    "latency_mean": "latency\nmean %",
-    "latency_max": "latency\nworst %",
-    "throughput_mean": "through-\nput",
-    "latency_swapin_mean": "swap-in\nmean %",
-    "latency_decompress_mean": "unzip\nmean %",
-    "latency_guestPaging_mean": "guest\npaging\nmean %",
-    "latency_cacheMiss_mean": "cache\nmiss\nmean %",
-    "latency_blocked_mean": "blocked\nmean %",
-}
-
-
-def print_summary(results: Any) -> None:
-    """The run's per-VM summary and host figures as rich tables."""
-    from memsim.results.summary import worst_first
-
-    summary = results.summary()
-    columns = [c for c in SUMMARY_COLUMNS if c in summary.vms.columns]
-    rows = [
-        [name] + [f"{row[c]:.3g}" if c == "throughput_mean" else f"{row[c]:,.1f}" for c in columns]
-        for name, row in summary.vms.loc[worst_first(summary.vms)].iterrows()
-    ]
-    headers = ["vm (worst first)", *(SUMMARY_COLUMNS[c] for c in columns)]
-    for table in fitted_tables(f"{results.name}: VMs", headers, rows, out.width):
-        out.print(table)
-    host = summary.host.iloc[0]
-    facts = ", ".join(f"{key.replace('_', ' ')} {value:,.0f}" for key, value in host.items())
-    out.print(f"host: {facts}", markup=False)
 
 
 def check_claims(scenario: Scenario, results: Any) -> bool:
@@ -370,7 +315,7 @@ def examples(
     quiet: QuietOption = False,
 ) -> None:
     """List the example scenarios shipped with memsim, or copy them into a folder."""
-    from memsim.examples_dir import copy_examples, example_files
+    from memsim.examples_dir import copy_examples, example_files, scenario_title
 
     with user_errors():
         if copy is None:
@@ -380,13 +325,6 @@ def examples(
         written = copy_examples(copy, force=force)
     if not quiet:
         out.print(f"copied {len(written)} scenarios to {copy}", markup=False)
-
-
-def scenario_title(path: Path) -> str:
-    """The first sentence of a scenario's description (without loading the whole model)."""
-    data = YAML(typ="safe", pure=True).load(path.read_text())
-    text = " ".join(str(data.get("description", "")).split())
-    return re.split(r"(?<=[a-z]{3})\. (?=[A-Z])", text)[0].rstrip(".") or "(no description)"
 
 
 # --- sweeps (memsim.sweep) ------------------------------------------------------------------

@@ -6,11 +6,14 @@ In a source checkout they are the files of ``scenarios/``; the wheel carries the
 
 from __future__ import annotations
 
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["copy_examples", "example_files"]
+from ruamel.yaml import YAML
+
+__all__ = ["copy_examples", "example_files", "scenario_title"]
 
 
 def example_files() -> list[Path]:
@@ -35,3 +38,10 @@ def copy_examples(directory: Path | str, force: bool = False) -> list[Path]:
         )
     directory.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy2(f, directory / f.name)) for f in files]
+
+
+def scenario_title(path: Path) -> str:
+    """The first sentence of a scenario's description (without loading the whole model)."""
+    data = YAML(typ="safe", pure=True).load(path.read_text())
+    text = " ".join(str(data.get("description", "")).split())
+    return re.split(r"(?<=[a-z]{3})\. (?=[A-Z])", text)[0].rstrip(".") or "(no description)"
