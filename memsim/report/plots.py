@@ -28,10 +28,11 @@ from memsim.report.style import (
     TimeScale,
     add_state_bands,
     label_grid,
+    legend_right,
     mark_absent,
-    new_figure,
     small_multiples,
     state_legend_handles,
+    timeline_figure,
 )
 from memsim.results.summary import STATES
 
@@ -107,7 +108,7 @@ def _panel(
     states = add_state_bands(ax, data.host_states(results), scale)
     drawn = [_draw(ax, data.host_counter(results, c.counter), c, scale) for c in curves]
     if any(drawn):
-        ax.legend(loc="upper left", fontsize="small", ncols=min(3, sum(drawn)))
+        legend_right(ax)
     else:
         mark_absent(ax, what)
     ax.set_ylabel(ylabel)
@@ -122,7 +123,13 @@ def _finish(fig: Figure, axes: Sequence[Axes], scale: TimeScale, states: set[str
         ax.set_axisbelow(True)
     handles = state_legend_handles(states)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncols=len(handles),
+            frameon=False,
+        )
     fig.suptitle(title)
     return fig
 
@@ -136,8 +143,7 @@ def host_memory(results: Results) -> Figure:
     falls below its line.
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 6.4)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    fig, (top, bottom) = timeline_figure(6.6, 2, height_ratios=[3, 2])
     states = add_state_bands(top, data.host_states(results), scale)
     add_state_bands(bottom, data.host_states(results), scale)
     layers = [
@@ -160,7 +166,7 @@ def host_memory(results: Results) -> Figure:
         if present[-1][0] == "free":  # hatched, so the state bands show through free memory
             areas[-1].set(facecolor="none", edgecolor=COLORS["free"], hatch="///", lw=0)
         _draw(top, data.host_counter(results, "managed"), Curve("managed", "managed", "k"), scale)
-        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", reverse=True)
+        legend_right(top, reverse=True)
     else:
         mark_absent(top, "host memory use")
     top.set_ylabel("host memory (MiB)")
@@ -209,8 +215,7 @@ def reclamation(results: Results) -> Figure:
     (docs/model.md §2–§5, §7).
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 8.5)
-    axes = fig.subplots(4, 1, sharex=True)
+    fig, axes = timeline_figure(8.8, 4)
     panels = (
         (
             "reclaimed (MiB)",
@@ -259,8 +264,7 @@ def sharing(results: Results) -> Figure:
     pages that are entirely zero, the most shared content of all.
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 4.2)
-    ax = fig.subplots()
+    fig, (ax,) = timeline_figure(4.4)
     saved = data.savings(results)
     if saved is not None:
         ax.fill_between(  # hatched, so the state bands stay readable behind it
@@ -279,7 +283,7 @@ def sharing(results: Results) -> Figure:
     )
     states = _panel(ax, results, curves, scale, "MiB", "page sharing")
     if saved is not None:
-        ax.legend(loc="upper left", fontsize="small", ncols=2)
+        legend_right(ax)
     return _finish(fig, [ax], scale, states, f"{results.name}: page sharing")
 
 
@@ -316,8 +320,7 @@ def performance(results: Results) -> Figure:
     scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
     frames = data.vm_frames(results)
     colors = dict(zip(_worst(frames), RUN_COLORS, strict=False))
-    fig = new_figure(10, 6)
-    axes = fig.subplots(2, 1, sharex=True)
+    fig, axes = timeline_figure(6.2, 2)
     states: set[str] = set()
     for ax, key, ylabel in (
         (axes[0], "latency", "latency (%)"),
@@ -334,7 +337,7 @@ def performance(results: Results) -> Figure:
     if len(frames) > len(colors):
         handles.append(Line2D([], [], color="#BBBBBB", lw=0.7, label="other VMs"))
     if handles:
-        axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_right(axes[0], handles=handles)
     return _finish(fig, axes, scale, states, f"{results.name}: VM performance")
 
 

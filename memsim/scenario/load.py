@@ -313,7 +313,8 @@ def _hidden(exc: ValidationError, raw: dict[str, Any], base: Path, where: Locati
             Scenario.model_validate(pruned, context=_context(pruned, base))
             break
         except ValidationError as again:
-            gone = {format_path(path) for path in removed} | {  # and keys missing now
+            # not about a removed key, a key now missing, or the mapping that lost a key
+            gone = {format_path(p) for path in removed for p in (path, path[:-1])} | {
                 format_path(_data_path(pruned, e["loc"]))
                 for e in again.errors()
                 if e["type"] == "missing"
