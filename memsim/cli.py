@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from memsim.cli_tables import file_record, summary_output
 from memsim.scenario import Scenario, ScenarioError, apply_overrides, json_schema, load
+from memsim.terminal import console, searching, time_progress
 from memsim.units import format_duration, format_size
 
 __all__ = ["app", "main"]
@@ -32,10 +32,10 @@ app = typer.Typer(
     help="Simulate VMware ESX/ESXi host memory management: sharing, ballooning, compression, "
     "swapping and the idle memory tax.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = console()
+err = console(stderr=True)
 
 INVALID = 2
 INTERRUPTED = 130
@@ -43,6 +43,12 @@ INTERRUPTED = 130
 
 class UsageError(Exception):
     """Input the user must fix: a message for stderr, exit status 2."""
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """Print warnings on stderr, one ``warning: ...`` a line."""
+    for text in warnings:
+        err.print(f"warning: {text}", markup=False)
 
 
 def print_errors(exc: ScenarioError) -> None:
@@ -95,7 +101,7 @@ def _version(value: bool) -> None:
     if value:
         from importlib.metadata import version
 
-        out.print(f"memsim {version('memsim')}")
+        out.print(f"memsim {version('memsim')}", markup=False)
         raise typer.Exit()
 
 
@@ -118,6 +124,10 @@ AllowLargeOption = Annotated[
         "--allow-large", help="Run even if the estimated memory or step count is too large."
     ),
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout (docs/cli-json.md).")
+]
 
 
 @app.command()
@@ -125,30 +135,47 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
     trace_root: TraceRootOption = None,
     allow_large: AllowLargeOption = False,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check scenario files and report every error as file:line:col: key.path: message."""
     from memsim.scenario.budget import check_fits
 
     invalid = 0
+    records: list[dict[str, Any]] = []
     for file in files:
         try:
             scenario = load(file, trace_roots=trace_root or [])
             if not allow_large:
                 check_fits(scenario)
         except ScenarioError as exc:
-            print_errors(exc)
+            if not as_json:
+                print_errors(exc)
+            records.append(file_record(file, errors=exc.errors))
             invalid += 1
             continue
         machines = len(scenario.machines())
-        out.print(
-            f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})", markup=False
-        )
+        records.append(file_record(file, scenario))
+        if not quiet and not as_json:
+            print_warnings(scenario.warnings)
+            out.print(
+                f"{file}: OK ({machines} VMs, {format_duration(scenario.duration)})",
+                markup=False,
+            )
+    if as_json:
+        from memsim import cli_json
+
+        typer.echo(cli_json.dumps(cli_json.validate_json(records)))
     if invalid:
         raise typer.Exit(INVALID)
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Accepted for uniformity: only the schema.")
+    ] = False,
+) -> None:
     """Print the JSON Schema of the scenario YAML format, for editors."""
     out.print_json(json.dumps(json_schema()))
 
@@ -167,28 +194,12 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return overrides
 
 
-@contextmanager
-def progress_bar(scenario: Scenario, quiet: bool) -> Iterator[Any]:
-    """A callback for ``memsim.api.run`` that draws simulated time on a progress bar."""
-    if quiet:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[now]}"))
-    with Progress(*columns, TimeRemainingColumn(), console=err, transient=True) as bar:
-        end = format_duration(scenario.duration)
-        task = bar.add_task(scenario.name, total=scenario.duration, now=f"0s / {end}")
-
-        def advance(now: float, duration: float) -> None:
-            bar.update(task, completed=now, now=f"{format_duration(round(now))} / {end}")
-
-        yield advance
-
-
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output folder [default: out/<name>].")
+        Path | None,
+        typer.Option("-o", "--output", help="Output folder.", show_default="out/<name>"),
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, max=2**63 - 1, help="Seed, instead of the scenario's.")
@@ -206,6 +217,7 @@ def run(
     force: Annotated[bool, typer.Option(help="Replace a previous result in the folder.")] = False,
     trace_root: TraceRootOption = None,
     allow_large: AllowLargeOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a scenario and write its results (counters, events, manifest, report)."""
     from memsim.results.store import check_output
@@ -220,57 +232,31 @@ def run(
     with user_errors(folder):
         from memsim import api
 
-        with progress_bar(scenario, quiet) as advance:
+        progress = time_progress(
+            err, scenario.name, scenario.duration, format_duration, quiet or as_json
+        )
+        with progress as advance:
             results = api.run(scenario, seed=seed, progress=advance, allow_large=allow_large)
         results.save(folder, fmt=fmt, report=not no_report, force=force)
+    if not quiet and not as_json:
+        print_warnings(results.manifest.get("warnings", []))
+    if as_json:
+        from memsim import cli_json
+        from memsim.results.expect import evaluate
+
+        outcomes = evaluate(scenario.expect, results) if check else None
+        typer.echo(cli_json.dumps(cli_json.run_json(results, str(folder), outcomes)))
+        if outcomes is not None and not all(o.passed for o in outcomes):
+            raise typer.Exit(1)
+        return
     if not quiet:
-        print_summary(results)
+        for part in summary_output(results, out.width):
+            out.print(part, markup=False)
         host = format_size(scenario.host.memory)
         machines = len(scenario.machines())
         out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
-    warn_refusals(results)
     if check and not check_claims(scenario, results):
         raise typer.Exit(1)
-
-
-def warn_refusals(results: Any) -> None:
-    """A warning on stderr for each refused power-on or run-time change (DOMAIN.md §6)."""
-    events = results.events
-    refused = events[events["kind"].str.endswith("_refused")]
-    for row in refused.itertuples():
-        when = format_duration(float(row.time))
-        err.print(f"warning: at {when}, {row.vm}: {row.kind}: {row.detail}", markup=False)
-
-
-SUMMARY_COLUMNS = {
-    "consumed_peak": "consumed\npeak MiB",
-    "consumed_mean": "consumed\nmean MiB",
-    "ballooned_time": "ballooned\ns",
-    "swapped_time": "swapped\ns",
-    "swapped_in": "swap-in\nMiB",
-    "latency_mean": "latency\nmean %",
-    "latency_max": "latency\nworst %",
-    "throughput_mean": "through-\nput",
-}
-
-
-def print_summary(results: Any) -> None:
-    """The run's per-VM summary and host figures as rich tables."""
-    summary = results.summary()
-    table = Table(title=f"{results.name}: VMs", title_justify="left")
-    table.add_column("vm", no_wrap=True)
-    columns = [c for c in SUMMARY_COLUMNS if c in summary.vms.columns]
-    for column in columns:
-        table.add_column(SUMMARY_COLUMNS[column], justify="right")
-    for name, row in summary.vms.iterrows():
-        table.add_row(
-            str(name),
-            *(f"{row[c]:.3g}" if c == "throughput_mean" else f"{row[c]:.1f}" for c in columns),
-        )
-    out.print(table)
-    host = summary.host.iloc[0]
-    facts = ", ".join(f"{key.replace('_', ' ')} {value:.0f}" for key, value in host.items())
-    out.print(f"host: {facts}", markup=False)
 
 
 def check_claims(scenario: Scenario, results: Any) -> bool:
@@ -303,6 +289,7 @@ def _run_folder(directory: Path) -> Path:
 @app.command()
 def report(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A saved results folder.")],
+    quiet: QuietOption = False,
 ) -> None:
     """Re-render report.html and figures/ of a saved run from its counters."""
     with user_errors():
@@ -313,7 +300,8 @@ def report(
             path = write_report(load_results(_run_folder(directory)), directory)
         except (OSError, ValueError) as exc:
             raise UsageError(f"{directory}: cannot read the results ({exc})") from None
-    out.print(f"wrote {path}", markup=False)
+    if not quiet:
+        out.print(f"wrote {path}", markup=False)
 
 
 @app.command()
@@ -323,6 +311,7 @@ def compare(
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the report.")],
     force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Overlay runs of the same VMs in one report, labelled by what differs between them."""
     with user_errors():
@@ -335,7 +324,8 @@ def compare(
             raise
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the results ({exc})") from None
-    out.print(f"wrote {path}", markup=False)
+    if not quiet:
+        out.print(f"wrote {path}", markup=False)
 
 
 import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)
@@ -347,6 +337,7 @@ def import_esxtop(
     capture: Annotated[Path, typer.Argument(metavar="FILE", help="esxtop -b batch CSV.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing scenario file.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write a scenario (host, VMs) and per-VM workload traces from an esxtop capture."""
     with user_errors():
@@ -358,7 +349,30 @@ def import_esxtop(
             path = import_scenario(capture, output)
         except (OSError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-    out.print(f"wrote {path} and its traces/", markup=False)
+    if not quiet:
+        out.print(f"wrote {path} and its traces/", markup=False)
+
+
+@app.command()
+def examples(
+    copy: Annotated[
+        Path | None,
+        typer.Option("--copy", metavar="DIR", help="Copy the example scenarios into DIR."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite files already in DIR.")] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """List the example scenarios shipped with memsim, or copy them into a folder."""
+    from memsim.examples_dir import copy_examples, example_files, scenario_title
+
+    with user_errors():
+        if copy is None:
+            for path in example_files():
+                out.print(f"{path.stem}: {scenario_title(path)}", markup=False)
+            return
+        written = copy_examples(copy, force=force)
+    if not quiet:
+        out.print(f"copied {len(written)} scenarios to {copy}", markup=False)
 
 
 # --- sweeps (memsim.sweep) ------------------------------------------------------------------
@@ -394,12 +408,14 @@ def sweep(
     force: Annotated[bool, typer.Option(help="Start over in a folder holding a sweep.")] = False,
     metric: Annotated[
         str, typer.Option(help="Metric of the report, e.g. peak_latency, peak_swapped, min_free.")
-    ] = "worst_latency",
+    ] = "worst_mean_latency",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""
     from memsim import sweep as sweeps
     from memsim.sweep.console import points_table, sweep_progress
+    from memsim.sweep.report import grid_means
 
     with user_errors():
         if workers is not None and scheduler is not None:
@@ -409,7 +425,7 @@ def sweep(
         scenario = load(scenario_file)
         axes = sweeps.parse_grid(grid or [])
         try:
-            with sweep_progress(err, scenario.name, quiet) as advance:
+            with sweep_progress(err, scenario.name, quiet or as_json) as advance:
                 table = sweeps.sweep(
                     scenario,
                     output,
@@ -431,7 +447,12 @@ def sweep(
             )
             raise typer.Exit(INTERRUPTED) from None
     failed = int((table["status"] != "ok").sum())
-    if not quiet:
+    if as_json:
+        from memsim import cli_json
+
+        points = grid_means(table, table.attrs["axes"], metric)
+        typer.echo(cli_json.dumps(cli_json.sweep_json(table, str(output), metric, points)))
+    elif not quiet:
         out.print(points_table(table, table.attrs["axes"], metric))
         out.print(
             f"wrote {output}/sweep.parquet and {output}/report.html ({len(table)} runs, "
@@ -454,6 +475,8 @@ def capacity(
     ] = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the answer.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Largest count of a VM group for which every VM's latency stays under a bound."""
     from memsim.sweep import capacity as search
@@ -468,7 +491,7 @@ def capacity(
         if seeds < 1 or max_count < 1:
             raise UsageError("--seeds and --max-count must be at least 1")
         scenario = load(scenario_file)
-        with err.status(f"searching the capacity of {vm}…"):
+        with searching(err, f"searching the capacity of {vm}…", quiet or as_json):
             answer = search(
                 scenario,
                 vm,
@@ -479,8 +502,14 @@ def capacity(
                 workers=workers,
                 scheduler=scheduler,
             )
+    if as_json:
+        from memsim import cli_json
+
+        typer.echo(cli_json.dumps(cli_json.capacity_json(answer)))
+        return
     judged = "highest recorded latency" if peak else "mean latency over the run"
-    out.print(capacity_table(answer))
+    if not quiet:
+        out.print(capacity_table(answer))
     more = f" (the limit tried, --max-count {max_count}; it may hold more)" if answer.capped else ""
     out.print(
         f"capacity: {answer.count} x {vm}{more}: every VM's {judged} stays under "

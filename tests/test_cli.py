@@ -66,10 +66,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         times = [0.0, scenario.duration]
         vms = pd.DataFrame({"time": times, "vm": ["web-1"] * 2, "consumed": [10.0, 600.0]})
         host = pd.DataFrame({"time": times, "state": ["high", "soft"]})
-        events = pd.DataFrame(
-            {"time": [1.0], "kind": ["admission_refused"], "vm": ["db"], "detail": ["no room"]}
+        return FakeResults(
+            vms=vms.set_index("time"),
+            host=host.set_index("time"),
+            manifest={"warnings": ["power-on refused: db at 1s (no room)"]},
         )
-        return FakeResults(vms=vms.set_index("time"), host=host.set_index("time"), events=events)
 
     monkeypatch.setattr(memsim.api, "run", fake_run)
     return made
@@ -116,7 +117,7 @@ def test_run_saves_to_the_default_folder(
     saved = json.loads((tmp_path / "out" / "valid" / "saved.json").read_text())
     assert saved == {"fmt": "csv", "report": True}
     assert "wrote out/valid" in said(result)
-    assert "warning: at 1s, db: admission_refused: no room" in said(result)
+    assert "warning: power-on refused: db at 1s (no room)" in said(result)
 
 
 def test_run_with_overrides(calls: list[dict[str, Any]], tmp_path: Path) -> None:
@@ -127,8 +128,7 @@ def test_run_with_overrides(calls: list[dict[str, Any]], tmp_path: Path) -> None
     scenario = calls[0]["scenario"]
     assert scenario.vms[0].memory == 2 << 30
     assert scenario.settings()["Mem.IdleTax"] == 0
-    assert result.stdout == ""  # quiet: no progress, no summary; warnings still on stderr
-    assert "admission_refused" in result.stderr
+    assert result.output == ""  # quiet: errors only
 
 
 @pytest.mark.parametrize(

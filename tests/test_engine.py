@@ -1,4 +1,4 @@
-"""The engine end to end on small scenarios: events, states, limits, power (DOMAIN.md §1, §6)."""
+"""The engine end to end on small scenarios: events, states, limits, power (model.md §1, §6)."""
 
 from __future__ import annotations
 

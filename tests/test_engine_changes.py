@@ -1,5 +1,5 @@
 """Run-time rules: admission on unreserved memory, refused changes, settings that take effect
-(DOMAIN.md §5, §6; :mod:`memsim.engine.changes`)."""
+(docs/model.md §5, §6; :mod:`memsim.engine.changes`)."""
 
 from __future__ import annotations
 

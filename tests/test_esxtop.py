@@ -30,7 +30,7 @@ needs_real = pytest.mark.skipif(
 
 
 def min_free_mib(managed: float) -> float:
-    """ESXi 5+ sliding scale (DOMAIN.md §1): 6 % of 4 GiB, 4 % of 8, 2 % of 16, 1 % of rest."""
+    """ESXi 5+ sliding scale (docs/model.md §1): 6 % of 4 GiB, 4 % of 8, 2 % of 16, 1 % of rest."""
     bands = ((4096, 0.06), (8192, 0.04), (16384, 0.02), (float("inf"), 0.01))
     total, rest = 0.0, managed
     for size, pct in bands:

@@ -1,4 +1,4 @@
-"""Active-memory sampling (DOMAIN.md §6, VALIDATION.md V5)."""
+"""Active-memory sampling (docs/model.md §6, VALIDATION.md V5)."""
 
 from __future__ import annotations
 

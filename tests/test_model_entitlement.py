@@ -1,4 +1,4 @@
-"""Min-funding revocation with the idle memory tax (DOMAIN.md §6, DESIGN.md §3)."""
+"""Min-funding revocation with the idle memory tax (docs/model.md §6, DESIGN.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transparent page sharing semantics (DOMAIN.md §2, VALIDATION.md V2, V8)."""
+"""Transparent page sharing semantics (docs/model.md §2, VALIDATION.md V2, V8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Free-memory states and thresholds (DOMAIN.md §1)."""
+"""Free-memory states and thresholds (docs/model.md §1)."""
 
 from __future__ import annotations
 

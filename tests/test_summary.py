@@ -33,20 +33,23 @@ def test_vm_summary_values() -> None:
     a = table.loc["a"]
     assert a["consumed_peak"] == 300
     assert a["consumed_mean"] == pytest.approx(200)
-    assert a["ballooned_time"] == 20
-    assert a["swapped_time"] == 20
+    assert a["ballooned_peak"] == 5
+    assert a["ballooned_mean"] == pytest.approx(2.5)  # 5 MiB for 20 of 40 s
+    assert a["swapped_peak"] == 1
+    assert a["swapped_mean"] == pytest.approx(0.5)
     assert a["swapped_in"] == pytest.approx(30)  # (1 + 2) MiB/s x 10 s
     assert a["latency_mean"] == pytest.approx(10)
     assert a["latency_max"] == 20
     assert a["throughput_mean"] == pytest.approx(0.75)
-    assert table.loc["b", "ballooned_time"] == 0
+    assert table.loc["b", "ballooned_peak"] == 0
     assert list(table.index) == ["a", "b"]
 
 
 def test_vm_summary_leaves_out_unrecorded_counters() -> None:
     table = vm_summary(_vms().drop(columns=["swapped", "swapinRate", "latency"]))
-    assert not {"swapped_time", "swapped_in", "latency_mean", "latency_max"} & set(table.columns)
-    assert "ballooned_time" in table
+    gone = {"swapped_peak", "swapped_mean", "swapped_in", "latency_mean", "latency_max"}
+    assert not gone & set(table.columns)
+    assert "ballooned_peak" in table
 
 
 def test_host_summary_states_savings_and_peaks() -> None:

@@ -39,7 +39,7 @@ def test_capacity_of_a_small_host(tmp_path) -> None:
     assert answer.count == 2 and not answer.capped
     assert probed == [(1, True), (2, True), (4, False), (3, False)]
     assert list(answer.evidence["count"]) == [1, 2, 3, 4]
-    assert answer.metric == "worst_latency"
+    assert answer.metric == "worst_mean_latency"
 
 
 def test_capacity_checks_the_vm_name(tmp_path) -> None:

@@ -90,7 +90,7 @@ def test_a_failing_run_is_retried_once_then_recorded(scenario, monkeypatch, tmp_
     failed = table[table["status"] == "failed"]
     assert list(failed["run"]) == [1]
     assert failed["error"].iloc[0] == "RuntimeError: boom"
-    assert failed["attempts"].iloc[0] == 2 and failed["worst_latency"].isna().all()
+    assert failed["attempts"].iloc[0] == 2 and failed["worst_mean_latency"].isna().all()
     assert (table.drop(index=failed.index)["status"] == "ok").all()
     assert "Failed runs" in (tmp_path / "out" / "report.html").read_text()
 

@@ -9,7 +9,7 @@ and ``RUNTIME_SETTINGS``; the loader refuses the rest with a location): ``host.a
 The loader holds the state each event produces to the file's cross-field rules
 (reservation ≤ limit ≤ memory, balloon cap within memory; :mod:`memsim.scenario.rules`). What it
 cannot know is checked here: a reservation raised while the VM runs must pass admission control
-(DOMAIN.md §6), and a workload can change only while its VM runs. A change refused here is
+(docs/model.md §6), and a workload can change only while its VM runs. A change refused here is
 logged as ``reservation_refused`` or ``setting_refused`` with the reason, and the old value
 stays. A limit can change while the
 VM runs, invisibly to the guest; a lowered one is followed down (:mod:`memsim.model.limits`).

@@ -63,7 +63,7 @@ def power(sim: Simulation) -> Proc:
 
 
 def power_on(sim: Simulation, vm: int) -> None:
-    """Admission control on unreserved memory (DOMAIN.md §6), then start the VM.
+    """Admission control on unreserved memory (docs/model.md §6), then start the VM.
 
     An admitted VM starts once free memory holds its overhead; until then its overhead is
     pending and the scheduler reclaims for it, as ESX does.
@@ -139,7 +139,7 @@ def guest_step(sim: Simulation) -> Proc:
 
 
 def balloon_driver(sim: Simulation) -> Proc:
-    """Every second: balloon drivers poll their targets (DOMAIN.md §3)."""
+    """Every second: balloon drivers poll their targets (docs/model.md §3)."""
     while True:
         g = sim.guests
         was_stuck = sim.balloons.stuck.copy()
@@ -163,7 +163,7 @@ def reclaimer(sim: Simulation) -> Proc:
 
 
 def tps_scanner(sim: Simulation) -> Proc:
-    """Every ``Memsim.ShareScanPeriod``: a batch of page-sharing scans (DOMAIN.md §2)."""
+    """Every ``Memsim.ShareScanPeriod``: a batch of page-sharing scans (docs/model.md §2)."""
     while True:
         period = max(sim.scenario.step, sim.settings["Memsim.ShareScanPeriod"])
         yield sim.env.timeout(period)

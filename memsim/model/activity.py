@@ -1,4 +1,4 @@
-"""Active-memory estimation by statistical sampling ([OSDI02] §5.3, DOMAIN.md §6).
+"""Active-memory estimation by statistical sampling ([OSDI02] §5.3, docs/model.md §6).
 
 Every ``Mem.SamplePeriod`` ESX watches n = ``Memsim.SampleSize`` (100) random pages of each VM
 and takes f = touched / n. Since a uniformly random page is in the working set with probability

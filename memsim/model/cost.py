@@ -1,6 +1,6 @@
 """The cost of reclamation to a VM: stalled time → ``latency`` and relative ``throughput``.
 
-DESIGN.md §3, DOMAIN.md §8: faults on non-resident working-set pages cost time — decompression
+DESIGN.md §3, docs/model.md §8: faults on non-resident working-set pages cost time — decompression
 ≈ 20 µs (``Memsim.DecompressLatency``), a swap-in from the host SSD cache ≈ 0.2 ms, from the
 swap device its latency (disk ≈ 8 ms, SSD ≈ 0.2 ms), a guest swap-in ≈ 8 ms
 (``Memsim.GuestSwapLatency``) — and so does time blocked in the ``low`` state. Over an interval
@@ -15,6 +15,20 @@ from numpy.typing import NDArray
 
 Vec = NDArray[np.float64]
 
+#: What a VM waits on, each with its own stall counter: host swap-in, decompression, guest
+#: paging (its own swap, inside a balloon), page-cache misses (re-reads from the guest's
+#: disk) and being blocked in ``low``. Recorded as ``latency_<cause>`` (%), which sum to
+#: ``latency``.
+STALL_CAUSES = ("swapin", "decompress", "guestPaging", "cacheMiss", "blocked")
+#: How reports name each cause.
+CAUSE_LABELS = {
+    "swapin": "swap-in",
+    "decompress": "decompression",
+    "guestPaging": "guest paging",
+    "cacheMiss": "page-cache misses",
+    "blocked": "blocked on allocation",
+}
+
 
 def stall_share(stall_seconds: Vec, dt: float) -> Vec:
     """Share of ``dt`` spent waiting, capped at 1."""
@@ -24,6 +38,24 @@ def stall_share(stall_seconds: Vec, dt: float) -> Vec:
 def latency_percent(stall_seconds: Vec, dt: float) -> Vec:
     """vSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
     return 100.0 * stall_share(stall_seconds, dt)
+
+
+def latency_by_cause(stall_seconds: dict[str, Vec], total: Vec, dt: float) -> dict[str, Vec]:
+    """``latency`` split by cause: each cause's share of the stalled time, in %.
+
+    Args:
+        stall_seconds: seconds stalled in the interval for each of :data:`STALL_CAUSES`.
+        total: seconds stalled in the interval, all causes (the sum of ``stall_seconds``).
+        dt: the interval, s.
+
+    Returns:
+        ``latency_<cause>`` per cause. Their sum is :func:`latency_percent` of the total (to
+        rounding): when the total exceeds ``dt`` and ``latency`` is capped at 100 %, the cap is
+        shared in proportion to each cause's seconds.
+    """
+    capped = latency_percent(total, dt)
+    share = np.divide(capped, total, out=np.zeros_like(capped), where=total > 0)
+    return {f"latency_{cause}": stall_seconds[cause] * share for cause in STALL_CAUSES}
 
 
 def throughput(stall_seconds: Vec, dt: float) -> Vec:

@@ -1,6 +1,6 @@
 """Entitlement by min-funding revocation with the idle memory tax, vectorised over VMs.
 
-[OSDI02] §5, DOMAIN.md §6, DESIGN.md §3. A VM's shares-per-page ratio, charging idle pages k
+[OSDI02] §5, docs/model.md §6, DESIGN.md §3. A VM's shares-per-page ratio, charging idle pages k
 times as much as active ones (k = 1/(1 − τ), τ = ``Mem.IdleTax``), is
 
     ρ = S / (P·(f + k(1 − f))) = S / (kP − (k − 1)A)   for P ≥ A,   and S / P for P < A,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.cost import STALL_CAUSES
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
 from memsim.model.limits import make_room
@@ -59,7 +60,9 @@ class Guests:
         self.dataset = np.zeros(n, dtype=np.int64)  #: data re-read through the page cache
         self.cache_misses = np.zeros(n, dtype=np.int64)  #: cumulative reads from guest disk
         self.boot_left = np.zeros(n, dtype=np.int64)  #: pages still to zero at boot
-        self.stall = np.zeros(n)  #: cumulative seconds waiting on faults
+        self.stall = np.zeros(n)  #: cumulative seconds waiting on faults (sum of the causes)
+        #: cumulative seconds of ``stall`` by cause (:data:`memsim.model.cost.STALL_CAUSES`)
+        self.stall_by = {cause: np.zeros(n) for cause in STALL_CAUSES if cause != "blocked"}
         self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
         self.guest_swapped_in = np.zeros(n, dtype=np.int64)
         self.progress = np.ones(n)  #: share of the last step the guest was not stalled
@@ -202,7 +205,9 @@ class Guests:
         expected = self.dataset * (1.0 - hit) * self.progress * dt / touch_period
         misses = np.where(self.host.on & (self.dataset > 0), rng.poisson(expected), 0)
         self.cache_misses += misses
-        self.stall += misses * disk_latency
+        missed = misses * disk_latency
+        self.stall_by["cacheMiss"] += missed
+        self.stall += missed
 
     def access(
         self, dt: float, touch_period: float, rng: np.random.Generator, latency: dict[str, float]
@@ -243,7 +248,8 @@ class Guests:
         )
         guest_n = np.bincount(owner[guest], minlength=n)
         self.guest_swapped_in += guest_n
-        stall = guest_n * latency["guest_swap"]
+        paging = guest_n * latency["guest_swap"]
+        stall = paging
         paged = guest & (state == PageState.BALLOONED)
         gm.set_state(pages[paged], PageState.GUEST_SWAPPED, owner[paged])
         # host faults: need a machine page each
@@ -257,9 +263,13 @@ class Guests:
         gm.expose(owner[served & host_fault], rank[served & host_fault], -1)
         comp = served & (state == PageState.COMPRESSED)
         host.compressor.decompress(pages[comp], owner[comp])
-        stall += np.bincount(owner[comp], minlength=n) * latency["decompress"]
+        unzip = np.bincount(owner[comp], minlength=n) * latency["decompress"]
+        stall = stall + unzip
         swp = served & (state >= PageState.SWAPPED)
-        stall += self.swapper.swap_in(pages[swp], owner[swp])
+        swapin = self.swapper.swap_in(pages[swp], owner[swp])
+        stall = stall + swapin
+        for cause, seconds in (("guestPaging", paging), ("decompress", unzip), ("swapin", swapin)):
+            self.stall_by[cause] += seconds
         back = served & leaving
         gm.set_state(pages[back], PageState.PRIVATE, owner[back])
         self.stall += stall

@@ -1,6 +1,6 @@
 """Vectorised 64-bit mixing used for page hashes and deterministic content ids.
 
-TPS hashes each page's contents to 64 bits (DOMAIN.md §2). memsim identifies contents by a
+TPS hashes each page's contents to 64 bits (docs/model.md §2). memsim identifies contents by a
 uint64 id, so a page's hash is a mix of its id, truncated to ``Memsim.HashBits`` bits; a short
 hash makes false matches (equal hash, different contents) happen, which the full compare must
 catch.

@@ -13,10 +13,10 @@ from the page arrays to prove it.
 
 A VM's allocation requests go through :meth:`Host.grant`: nothing is handed out beyond free
 memory or above a VM's limit (:mod:`memsim.model.limits`), and in the ``low`` state a VM above
-its entitlement gets nothing beyond its reservation (it is *blocked*, DOMAIN.md §1).
+its entitlement gets nothing beyond its reservation (it is *blocked*, docs/model.md §1).
 
 Admission control (:meth:`Host.admission`) works on *unreserved* memory, as vCenter does:
-managed memory less the reservations and overheads of the powered-on VMs (DOMAIN.md §6).
+managed memory less the reservations and overheads of the powered-on VMs (docs/model.md §6).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class Host:
 
     def reclaimable(self) -> Index:
         """Mapped pages each VM may lose: memory within its touched reservation is never
-        ballooned, compressed or swapped (DOMAIN.md §6). Counted from ``granted``, not
+        ballooned, compressed or swapped (docs/model.md §6). Counted from ``granted``, not
         ``consumed``: compressing a page does not free the VM's memory of it."""
         protected = np.minimum(self.vms.reservation, self.touched())
         return np.maximum(self.granted() - protected, 0)
@@ -148,7 +148,7 @@ class Host:
 
     # -- admission ------------------------------------------------------------------------
     def admission(self, vm: int, reservation: int) -> str | None:
-        """Whether VM ``vm`` may run with ``reservation`` pages reserved (DOMAIN.md §6).
+        """Whether VM ``vm`` may run with ``reservation`` pages reserved (docs/model.md §6).
 
         Unreserved memory (managed − Σ reservation + overhead of the other powered-on VMs)
         must cover its reservation and overhead, and its swap file (configured −
@@ -211,7 +211,7 @@ class Host:
         return scaled
 
     def breaks_large_pages(self) -> bool:
-        """Whether large pages are broken now (DOMAIN.md §2): with the ``clear`` state
+        """Whether large pages are broken now (docs/model.md §2): with the ``clear`` state
         (``esxi6``) whenever free memory is below 400 % of minFree, even in high; in older
         releases once reclamation starts (soft or below)."""
         if self.thresholds.has_clear:
@@ -221,12 +221,12 @@ class Host:
     def balloon_pressure(self, margin_pct: float) -> bool:
         """Whether ballooning should run: in soft or below, or already when free memory is
         within ``margin_pct`` % above the soft threshold (ballooning takes time; model choice,
-        ``Memsim.BalloonMargin``, DOMAIN.md §1)."""
+        ``Memsim.BalloonMargin``, docs/model.md §1)."""
         early = self.free() < self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
         return early or self.state >= MemState.SOFT
 
     def update_blocking(self) -> None:
-        """In ``low``, VMs above their entitlement may not allocate (DOMAIN.md §1)."""
+        """In ``low``, VMs above their entitlement may not allocate (docs/model.md §1)."""
         if self.state == MemState.LOW:
             self.blocked = self.on & (self.consumed() > self.entitlement)
         else:

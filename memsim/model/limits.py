@@ -1,4 +1,4 @@
-"""Memory limits as hard ceilings (DOMAIN.md §6, vSphere API ``ResourceAllocationInfo.limit``).
+"""Memory limits as hard ceilings (docs/model.md §6, vSphere API ``ResourceAllocationInfo.limit``).
 
 A VM's use of host memory "will not exceed this limit, even if there are available resources".
 The quantity bounded is what the VM holds in host memory for its guest pages — vCenter's

@@ -1,4 +1,4 @@
-"""Per-VM overhead memory (DOMAIN.md §6): a function of vCPUs and configured size.
+"""Per-VM overhead memory (docs/model.md §6): a function of vCPUs and configured size.
 
 Values are the vSphere 6.7 overhead table (MiB); between rows memsim interpolates linearly in
 configured size, and beyond the last row it extrapolates from the last two.

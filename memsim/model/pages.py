@@ -34,7 +34,7 @@ Pages = NDArray[np.int64]
 
 
 class PageState(IntEnum):
-    """Backing state of a guest page (DOMAIN.md §2–§5).
+    """Backing state of a guest page (docs/model.md §2–§5).
 
     The order matters: states from ``BALLOONED`` on are not resident (touching them faults),
     and states from ``COMPRESSED`` on were reclaimed by the host.

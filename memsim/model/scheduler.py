@@ -1,6 +1,6 @@
 """The memory scheduler: entitlements, then reclamation targets by free-memory state.
 
-Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (DOMAIN.md §1, §6):
+Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (docs/model.md §1, §6):
 
 1. each powered-on VM's entitlement by min-funding revocation with the idle memory tax
    (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target (the

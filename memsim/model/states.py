@@ -1,6 +1,6 @@
 """Free-memory states, their thresholds per profile, and the transitions with hysteresis.
 
-DOMAIN.md §1: the host drops to a lower state when free memory falls below that state's
+docs/model.md §1: the host drops to a lower state when free memory falls below that state's
 threshold and climbs back to the next higher state only once free memory exceeds the *higher*
 state's threshold (plus an optional margin, ``Memsim.StateHysteresis``). So each band between
 two thresholds belongs to the state the host came from.
@@ -23,7 +23,7 @@ class MemState(IntEnum):
 
 
 def min_free_mib(managed_mib: float) -> float:
-    """ESXi 5+ minFree sliding scale ([Denneman], [Epping]; DOMAIN.md §1).
+    """ESXi 5+ minFree sliding scale ([Denneman], [Epping]; docs/model.md §1).
 
     6 % of the first 4 GiB, 4 % of the next 8 GiB, 2 % of the next 16 GiB, 1 % of the rest.
     """
@@ -74,7 +74,7 @@ class Thresholds:
 def thresholds(
     profile: str, host_pages: int, managed_pages: int, settings: dict[str, float]
 ) -> Thresholds:
-    """Thresholds for ``profile`` (DOMAIN.md §1 table).
+    """Thresholds for ``profile`` (docs/model.md §1 table).
 
     Args:
         profile: ``classic`` | ``esx41`` | ``esxi5`` | ``esxi6``.

@@ -34,8 +34,9 @@ class VMParams:
         return len(self.names)
 
     def balloon_max(self, ctl_max_percent: float) -> NDArray[np.int64]:
-        """Balloon maximum (DOMAIN.md §3): min(CtlMaxPercent × size, maxmemctl, size − reservation),
-        and 0 without VMware Tools."""
+        """Balloon maximum (docs/model.md §3), 0 without VMware Tools.
+
+        min(CtlMaxPercent × size, maxmemctl, size − reservation)."""
         cap = np.minimum(
             np.floor(self.size * ctl_max_percent / 100.0).astype(np.int64), self.maxmemctl
         )

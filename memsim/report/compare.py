@@ -7,6 +7,7 @@ that differ between the runs.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from itertools import cycle
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,10 @@ __all__ = ["common_vms", "host_overlay", "run_labels", "summaries", "vm_overlay"
 
 Runs = Sequence[tuple[str, "Results"]]
 RUN_STYLES = ("-", "--", "-.", ":")
+#: Characters per line of a run label in legends (longer labels wrap).
+LABEL_CHARS = 40
 
-#: Host counters compared between runs (DOMAIN.md §7), with their axis labels.
+#: Host counters compared between runs (docs/model.md §7), with their axis labels.
 HOST_PANELS = (
     ("free", "free (MiB)"),
     ("vmmemctl", "ballooned (MiB)"),
@@ -128,10 +131,23 @@ def host_overlay(runs: Runs) -> Figure:
 
 
 def _legend(fig: Figure, ax: Axes, title: str | None = None) -> None:
+    """The runs' legend above the panels, never wider than the figure.
+
+    Long labels (the settings that differ) are wrapped, and there are only as many columns as
+    fit the figure's width at about 0.075 inch per character of small text.
+    """
     handles, labels = ax.get_legend_handles_labels()
     if handles:
+        wrapped = [textwrap.fill(label, LABEL_CHARS) for label in labels]
+        widest = max(len(line) for label in wrapped for line in label.splitlines())
+        fit = int(fig.get_figwidth() / (0.075 * widest + 0.6))
         fig.legend(
-            handles, labels, loc="outside upper center", ncols=min(4, len(labels)), title=title
+            handles,
+            wrapped,
+            loc="outside upper center",
+            ncols=max(1, min(4, len(labels), fit)),
+            title=title,
+            fontsize="small",
         )
 
 

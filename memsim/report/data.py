@@ -1,7 +1,7 @@
 """Series the figures draw, taken from :class:`~memsim.results.Results` without inventing any.
 
 Every helper returns ``None`` when the counters it needs were not recorded, so a figure can say
-so instead of drawing a misleading zero line. Counter meanings: DOMAIN.md §7.
+so instead of drawing a misleading zero line. Counter meanings: docs/model.md §7.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def compression_cache(results: Results) -> pd.Series | None:
     """Machine memory held by the compression cache (MiB).
 
     ``cacheSize`` when recorded, else compressed − zipSaved: the compressed guest memory minus
-    what compressing it saved is what the cache occupies (DOMAIN.md §4, §7).
+    what compressing it saved is what the cache occupies (docs/model.md §4, §7).
     """
     cache = host_counter(results, "cacheSize")
     if cache is not None:

@@ -8,6 +8,7 @@ written atomically (:mod:`memsim.results.store`).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from matplotlib.figure import Figure
 
-from memsim.report import compare, plots, tables
+from memsim.report import compare, cost, plots, tables
 from memsim.report.style import figure_png, pages
 from memsim.results.store import atomic_write_bytes, atomic_write_text, staged_directory
 
@@ -55,7 +56,19 @@ class FigureEntry:
     @property
     def caption(self) -> str:
         doc = (self.draw.func.__doc__ or "").strip().split("\n\n")
-        return " ".join(line.strip() for line in doc[1].splitlines()) if len(doc) > 1 else ""
+        return plain(" ".join(line.strip() for line in doc[1].splitlines())) if len(doc) > 1 else ""
+
+    @property
+    def alt(self) -> str:
+        """Alt text: the plotting function's summary line (what the figure shows)."""
+        summary = (self.draw.func.__doc__ or self.title).strip().splitlines()[0]
+        return plain(summary.rstrip("."))
+
+
+def plain(text: str) -> str:
+    """Docstring text without reStructuredText markup: roles and literals become plain words."""
+    text = re.sub(r":\w+:`~?([^`<]*?)(?:\s*<[^>]*>)?`", lambda m: m.group(1).split(".")[-1], text)
+    return text.replace("``", "")
 
 
 @dataclass(frozen=True)
@@ -63,15 +76,20 @@ class RenderedFigure:
     slug: str
     title: str
     caption: str
+    alt: str
     path: str
     base64: str
 
 
 def _vm_pages(
-    names: Sequence[str], draw: partial[Figure], slug: str, title: str
+    names: Sequence[str],
+    draw: partial[Figure],
+    slug: str,
+    title: str,
+    per_page: int = plots.VMS_PER_PAGE,
 ) -> list[FigureEntry]:
-    """One entry per page of :data:`~memsim.report.plots.VMS_PER_PAGE` VMs; ``draw(names)``."""
-    chunks = pages(list(names), plots.VMS_PER_PAGE)
+    """One entry per page of ``per_page`` VMs (in the order given); ``draw(names)``."""
+    chunks = pages(list(names), per_page)
     if len(chunks) <= 1:
         return [FigureEntry(slug, title, partial(draw, list(names)))]
     return [
@@ -81,13 +99,19 @@ def _vm_pages(
 
 
 def report_figures(results: Results) -> list[FigureEntry]:
-    """The figures of a run's report, in report order (VMs paged by 20)."""
+    """The figures of a run's report, in report order; per-VM pages list the worst VMs first."""
+    from memsim.results.summary import worst_first
+
+    worst = worst_first(results.summary().vms) or results.vm_names
+    paid = partial(cost.who_paid, results)
     return [
+        *_vm_pages(worst, paid, "who_paid", "Who paid, and how", cost.BARS_PER_PAGE),
         FigureEntry("host_memory", "Host memory", partial(plots.host_memory, results)),
         FigureEntry("reclamation", "Reclamation activity", partial(plots.reclamation, results)),
         FigureEntry("sharing", "Page sharing", partial(plots.sharing, results)),
         FigureEntry("performance", "Latency and throughput", partial(plots.performance, results)),
-        *_vm_pages(results.vm_names, partial(plots.vm_grid, results), "vms", "VMs"),
+        *_vm_pages(worst, partial(cost.composition, results), "composition", "VM memory by layer"),
+        *_vm_pages(worst, partial(plots.vm_grid, results), "vms", "VM counters"),
     ]
 
 
@@ -102,6 +126,7 @@ def _render(entries: Sequence[FigureEntry], directory: Path) -> list[RenderedFig
                 entry.slug,
                 entry.title,
                 entry.caption,
+                entry.alt,
                 f"figures/{entry.slug}.png",
                 base64.b64encode(png).decode("ascii"),
             )

@@ -2,7 +2,7 @@
 
 Each function returns a new :class:`matplotlib.figure.Figure` that is not registered with
 pyplot, so the module works under any backend and leaves no global state. Counters are those of
-DOMAIN.md §7; an absent counter is reported in its panel, never drawn as zero. Colours follow
+docs/model.md §7; an absent counter is reported in its panel, never drawn as zero. Colours follow
 :mod:`memsim.report.style`: one colour per technique in every figure, free-memory states as
 bands behind the curves.
 """
@@ -28,10 +28,11 @@ from memsim.report.style import (
     TimeScale,
     add_state_bands,
     label_grid,
+    legend_right,
     mark_absent,
-    new_figure,
     small_multiples,
     state_legend_handles,
+    timeline_figure,
 )
 from memsim.results.summary import STATES
 
@@ -65,7 +66,7 @@ class Curve:
     width: float = 1.4
 
 
-#: Per-VM memory counters in the small multiples (DOMAIN.md §7).
+#: Per-VM memory counters in the small multiples (docs/model.md §7).
 VM_CURVES = (
     Curve("consumed", "consumed", COLORS["private"], "-", 1.8),
     Curve("granted", "granted", COLORS["reference"], "-", 0.8),
@@ -107,7 +108,7 @@ def _panel(
     states = add_state_bands(ax, data.host_states(results), scale)
     drawn = [_draw(ax, data.host_counter(results, c.counter), c, scale) for c in curves]
     if any(drawn):
-        ax.legend(loc="upper left", fontsize="small", ncols=min(3, sum(drawn)))
+        legend_right(ax)
     else:
         mark_absent(ax, what)
     ax.set_ylabel(ylabel)
@@ -122,7 +123,13 @@ def _finish(fig: Figure, axes: Sequence[Axes], scale: TimeScale, states: set[str
         ax.set_axisbelow(True)
     handles = state_legend_handles(states)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncols=len(handles),
+            frameon=False,
+        )
     fig.suptitle(title)
     return fig
 
@@ -132,12 +139,11 @@ def host_memory(results: Results) -> Figure:
 
     Top: stacked areas of VM private memory, shared frames (sharedcommon), the compression
     cache, overhead and free memory; the line is managed memory. Bottom: free memory with the
-    threshold of each free-memory state (DOMAIN.md §1); the host enters a state when free memory
+    threshold of each free-memory state (docs/model.md §1); the host enters a state when free memory
     falls below its line.
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 6.4)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    fig, (top, bottom) = timeline_figure(6.6, 2, height_ratios=[3, 2])
     states = add_state_bands(top, data.host_states(results), scale)
     add_state_bands(bottom, data.host_states(results), scale)
     layers = [
@@ -160,7 +166,7 @@ def host_memory(results: Results) -> Figure:
         if present[-1][0] == "free":  # hatched, so the state bands show through free memory
             areas[-1].set(facecolor="none", edgecolor=COLORS["free"], hatch="///", lw=0)
         _draw(top, data.host_counter(results, "managed"), Curve("managed", "managed", "k"), scale)
-        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", reverse=True)
+        legend_right(top, reverse=True)
     else:
         mark_absent(top, "host memory use")
     top.set_ylabel("host memory (MiB)")
@@ -206,11 +212,10 @@ def reclamation(results: Results) -> Figure:
 
     Panels: sizes held by ballooning, compression and swapping with their targets; swap-in and
     swap-out rates; compression and decompression rates; copy-on-write breaks of shared pages
-    (DOMAIN.md §2–§5, §7).
+    (docs/model.md §2–§5, §7).
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 8.5)
-    axes = fig.subplots(4, 1, sharex=True)
+    fig, axes = timeline_figure(8.8, 4)
     panels = (
         (
             "reclaimed (MiB)",
@@ -252,15 +257,14 @@ def reclamation(results: Results) -> Figure:
 
 
 def sharing(results: Results) -> Figure:
-    """Transparent page sharing over time (DOMAIN.md §2, §7).
+    """Transparent page sharing over time (docs/model.md §2, §7).
 
     ``shared`` is guest memory backed by shared frames, ``sharedcommon`` the machine memory
     holding them; the shaded area is the saving (shared − sharedcommon). ``zero`` counts guest
     pages that are entirely zero, the most shared content of all.
     """
     scale = TimeScale.of(results.host.index)
-    fig = new_figure(10, 4.2)
-    ax = fig.subplots()
+    fig, (ax,) = timeline_figure(4.4)
     saved = data.savings(results)
     if saved is not None:
         ax.fill_between(  # hatched, so the state bands stay readable behind it
@@ -279,7 +283,7 @@ def sharing(results: Results) -> Figure:
     )
     states = _panel(ax, results, curves, scale, "MiB", "page sharing")
     if saved is not None:
-        ax.legend(loc="upper left", fontsize="small", ncols=2)
+        legend_right(ax)
     return _finish(fig, [ax], scale, states, f"{results.name}: page sharing")
 
 
@@ -311,13 +315,12 @@ def performance(results: Results) -> Figure:
     """Memory latency (% of time stalled on swap-in or decompression) and throughput per VM.
 
     With many VMs the seven with the worst latency are coloured and named, the others drawn in
-    grey (DOMAIN.md §7–§8).
+    grey (docs/model.md §7–§8).
     """
     scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
     frames = data.vm_frames(results)
     colors = dict(zip(_worst(frames), RUN_COLORS, strict=False))
-    fig = new_figure(10, 6)
-    axes = fig.subplots(2, 1, sharex=True)
+    fig, axes = timeline_figure(6.2, 2)
     states: set[str] = set()
     for ax, key, ylabel in (
         (axes[0], "latency", "latency (%)"),
@@ -334,7 +337,7 @@ def performance(results: Results) -> Figure:
     if len(frames) > len(colors):
         handles.append(Line2D([], [], color="#BBBBBB", lw=0.7, label="other VMs"))
     if handles:
-        axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        legend_right(axes[0], handles=handles)
     return _finish(fig, axes, scale, states, f"{results.name}: VM performance")
 
 
@@ -342,7 +345,7 @@ def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
     """Small multiples of each VM's memory counters, one panel per VM.
 
     Lines: consumed, granted, active, entitlement, balloon, compressed, swapped; horizontal
-    dash-dot lines mark a reservation or limit where set (DOMAIN.md §6, §7). The report calls
+    dash-dot lines mark a reservation or limit where set (docs/model.md §6, §7). The report calls
     this once per page of :data:`VMS_PER_PAGE` VMs.
     """
     frames = data.vm_frames(results, names)

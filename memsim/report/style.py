@@ -3,7 +3,7 @@
 Colours come from the Okabe–Ito palette, which stays distinguishable with the common forms of
 colour blindness and in greyscale print (lines also differ in style). A technique keeps its
 colour in every figure: sharing green, balloon orange, compression purple, swap vermillion.
-Free-memory states (DOMAIN.md §1) are light bands behind the curves, darker as memory gets
+Free-memory states (docs/model.md §1) are light bands behind the curves, darker as memory gets
 scarcer.
 """
 
@@ -27,10 +27,12 @@ __all__ = [
     "add_state_bands",
     "figure_png",
     "label_grid",
+    "legend_right",
     "mark_absent",
     "new_figure",
     "small_multiples",
     "state_legend_handles",
+    "timeline_figure",
 ]
 
 #: Okabe–Ito colours, one per technique or memory use.
@@ -81,6 +83,36 @@ class TimeScale:
     @property
     def label(self) -> str:
         return f"time ({self.unit})"
+
+
+#: Width of every figure over time, and its fixed margins (inches): the time axes of the
+#: stacked report figures then line up exactly, whatever their legends and labels.
+TIMELINE_WIDTH, TIMELINE_LEFT, TIMELINE_RIGHT = 10.0, 1.0, 2.4
+_TIMELINE_TOP, _TIMELINE_BOTTOM = 0.6, 1.1
+
+
+def timeline_figure(
+    height: float, nrows: int = 1, height_ratios: Sequence[float] | None = None
+) -> tuple[Figure, list[Axes]]:
+    """A figure of ``nrows`` panels over a shared time axis, with the report's fixed margins.
+
+    Legends go to the right margin (``legend_right``), the state legend to the bottom one.
+    """
+    fig = Figure(figsize=(TIMELINE_WIDTH, height))
+    axes = fig.subplots(nrows, 1, sharex=True, squeeze=False, height_ratios=height_ratios)
+    fig.subplots_adjust(
+        left=TIMELINE_LEFT / TIMELINE_WIDTH,
+        right=1 - TIMELINE_RIGHT / TIMELINE_WIDTH,
+        top=1 - _TIMELINE_TOP / height,
+        bottom=_TIMELINE_BOTTOM / height,
+        hspace=0.18,
+    )
+    return fig, list(axes.ravel())
+
+
+def legend_right(ax: Axes, **kwargs: object) -> None:
+    """A legend in the right margin of a timeline figure, next to its panel."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", **kwargs)
 
 
 def new_figure(width: float, height: float) -> Figure:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from memsim.model.cost import CAUSE_LABELS
 from memsim.results.summary import STATES
 from memsim.units import format_duration, format_size
 
@@ -23,8 +24,13 @@ __all__ = ["SUMMARY_LABELS", "event_tables", "frame_html", "run_facts", "scenari
 SUMMARY_LABELS = {
     "consumed_peak": "peak consumed (MiB)",
     "consumed_mean": "mean consumed (MiB)",
-    "ballooned_time": "time ballooned (s)",
-    "swapped_time": "time swapped (s)",
+    "ballooned_mean": "mean ballooned (MiB)",
+    "compressed_mean": "mean compressed (MiB)",
+    "swapped_mean": "mean swapped (MiB)",
+    "guest_swapped_peak": "peak paged out by guest (MiB)",
+    "guest_swapped_mean": "mean paged out by guest (MiB)",
+    "shared_saved_peak": "peak saved by sharing (MiB)",
+    "shared_saved_mean": "mean saved by sharing (MiB)",
     "swapped_in": "swapped in (MiB)",
     "latency_mean": "mean latency (%)",
     "latency_max": "worst latency (%)",
@@ -38,6 +44,9 @@ SUMMARY_LABELS = {
 }
 
 SUMMARY_LABELS |= {f"time_{state}": f"time in {state} (s)" for state in STATES}
+SUMMARY_LABELS |= {
+    f"latency_{cause}_mean": f"mean latency: {label} (%)" for cause, label in CAUSE_LABELS.items()
+}
 
 SIZE_KEYS = {"memory", "vmkernel", "swap_cache", "reservation", "limit", "bandwidth"}
 DURATION_KEYS = {"duration", "step", "record_every", "latency", "at"}

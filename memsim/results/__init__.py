@@ -1,6 +1,6 @@
 """Run results: counters as DataFrames, saving and loading run folders, esxtop CSV.
 
-See DESIGN.md §4.2 for the run folder and DOMAIN.md §7 for the counters.
+See DESIGN.md §4.2 for the run folder and docs/model.md §7 for the counters.
 """
 
 from memsim.results.results import Results, Summary

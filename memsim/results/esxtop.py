@@ -4,7 +4,7 @@
 ``"(PDH-CSV 4.0) (UTC)(0)"`` and whose other cells name counters as
 ``\\\\host\\Object(instance)\\Counter``, then one row per sample with a ``MM/DD/YYYY HH:MM:SS``
 timestamp. Memory lives in the host object ``Memory`` and the per-group object
-``Group Memory(<gid>:<name>)`` (esxtop names and their vSphere counterparts: DOMAIN.md §7).
+``Group Memory(<gid>:<name>)`` (esxtop names and their vSphere counterparts: docs/model.md §7).
 
 Exporting lets tools made for esxtop output (perfmon, esxplot, Graphite feeders) read memsim
 runs. Importing turns a real capture into per-VM workload traces and a scenario: the importer

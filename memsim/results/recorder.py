@@ -3,7 +3,7 @@
 Each sample reads exact counters the model keeps (per-VM page counts by state, cumulative
 swap/compression/fault counts), so recording costs O(VMs) per sample, never a pass over guest
 pages. Rates are the change of a cumulative count over the interval. Counter names follow
-vSphere (DOMAIN.md §7, DESIGN.md §4.2); esxtop-only counters use these names:
+vSphere (docs/model.md §7, DESIGN.md §4.2); esxtop-only counters use these names:
 
 ================== ======== =====================================================
 column             esxtop   meaning
@@ -22,6 +22,8 @@ blocked            —        % of the interval unable to allocate (low state)
 guestSwapinRate    —        guest paging in from its own swap, MiB/s
 guestSwapoutRate   —        guest paging out to its own swap (balloon pressure), MiB/s
 cacheMissRate      —        dataset reads from the guest's disk (page cache misses), MiB/s
+latency_<cause>    —        ``latency`` by cause (swapin, decompress, guestPaging,
+                            cacheMiss, blocked), %; they sum to ``latency``
 falseMatches       —        host: hash matches whose contents differed, so far (count)
 ================== ======== =====================================================
 """
@@ -33,16 +35,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from memsim.model.cost import latency_percent, throughput
+from memsim.model.cost import latency_by_cause, latency_percent, throughput
 from memsim.model.pages import PageState
 from memsim.model.states import MemState
 from memsim.results.results import Results
-from memsim.units import MIB, PAGE_SIZE
+from memsim.units import MIB, PAGE_SIZE, format_duration
 
 if TYPE_CHECKING:
     from memsim.engine.simulation import Simulation
 
 PAGE_MIB = PAGE_SIZE / MIB
+REFUSALS = {
+    "admission_refused": "power-on refused:",
+    "reservation_refused": "reservation change refused:",
+    "setting_refused": "change refused:",
+}
+"""Event kinds of refusals (docs/model.md §6), each a warning in the manifest and on the console."""
 
 
 class Recorder:
@@ -66,6 +74,9 @@ class Recorder:
         self._capacity = n_rec
         self._last: dict[str, np.ndarray] = {}
         self._last_time = 0.0
+        # per VM: the footprint its workload asks for, and the most it got since it asked
+        self._wanted = np.zeros(sim.vms.n, dtype=np.int64)
+        self._got = np.zeros(sim.vms.n, dtype=np.int64)
 
     # -- sampling -------------------------------------------------------------------------
     def _delta(self, key: str, cumulative: np.ndarray) -> np.ndarray:
@@ -103,6 +114,8 @@ class Recorder:
         stall = sim.guests.stall + sim.guests.blocked_time
         d_stall = self._delta("stall", stall)
         d_blocked = self._delta("blocked", sim.guests.blocked_time)
+        by_cause = {c: self._delta(f"stall_{c}", v) for c, v in sim.guests.stall_by.items()}
+        by_cause["blocked"] = d_blocked
         per_mib = PAGE_MIB
         vm_values: dict[str, Any] = {
             "memory": vms.size * per_mib,
@@ -147,6 +160,8 @@ class Recorder:
             * rate,
             "cacheMissRate": self._delta("miss", sim.guests.cache_misses) * per_mib * rate,
         }
+        for name, value in latency_by_cause(by_cause, d_stall, dt).items():
+            vm_values[name] = value
         for name, value in vm_values.items():
             self._put(self.vm_cols, name, value, n)
         on = host.on
@@ -181,10 +196,30 @@ class Recorder:
             host_values["threshold_clear"] = th.levels[MemState.CLEAR] * per_mib
         for name, value in host_values.items():
             self._put(self.host_cols, name, value, None)
+        self._track_footprint(on)
         self.on[self.n] = on
         self.states[self.n] = int(host.state)
         self.times[self.n] = now
         self.n += 1
+
+    def _track_footprint(self, on: np.ndarray) -> None:
+        """Keep, per VM, the largest footprint reached since its target last changed."""
+        guests = self.sim.guests
+        target = np.where(on, guests.target, self._wanted)
+        changed = target != self._wanted
+        self._wanted = target
+        self._got = np.where(changed, 0, self._got)
+        self._got = np.where(on, np.maximum(self._got, guests.footprint), self._got)
+
+    def short_of_footprint(self) -> list[str]:
+        """Warnings for VMs whose footprint never reached what their workload asked for."""
+        short = np.flatnonzero((self._wanted > 0) & (self._got < self._wanted))
+        names = self.sim.vms.names
+        return [
+            f"{names[i]} never reached its footprint of {self._wanted[i] * PAGE_MIB:,.0f} MiB "
+            f"(at most {self._got[i] * PAGE_MIB:,.0f} MiB)"
+            for i in short
+        ]
 
     # -- results --------------------------------------------------------------------------
     def results(self, wall_time: float) -> Results:
@@ -201,5 +236,17 @@ class Recorder:
         for name, buf in self.host_cols.items():
             host[name] = buf[:k]
         events = pd.DataFrame(sim.events, columns=["time", "kind", "vm", "detail"])
-        manifest = {"seed": sim.seed, "wall_time": wall_time, "simulated": sim.scenario.duration}
+        refused = events[events["kind"].str.endswith("_refused")]
+        warnings = [
+            f"{REFUSALS[kind]} {vm} at {format_duration(t)} ({detail})"
+            for t, kind, vm, detail in zip(
+                refused["time"], refused["kind"], refused["vm"], refused["detail"], strict=True
+            )
+        ]
+        manifest = {
+            "seed": sim.seed,
+            "wall_time": wall_time,
+            "simulated": sim.scenario.duration,
+            "warnings": [*sim.scenario.warnings, *warnings, *self.short_of_footprint()],
+        }
         return Results(sim.scenario, vms, host, events, manifest)

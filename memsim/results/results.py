@@ -2,9 +2,9 @@
 
 ``Results.vms`` has one row per VM per recording interval (index ``time`` in seconds, column
 ``vm``); ``Results.host`` one row per interval; ``Results.events`` one row per event. Counter
-names are the vSphere ``mem.*`` names without the prefix (DOMAIN.md §7, DESIGN.md §4.2): sizes in
-MiB, rates in MiB/s, ``latency`` in %, ``throughput`` relative (0–1). A column is present only if
-the model computes it; nothing here invents missing counters.
+names are the vSphere ``mem.*`` names without the prefix (docs/model.md §7, DESIGN.md §4.2):
+sizes in MiB, rates in MiB/s, ``latency`` in %, ``throughput`` relative (0–1). A column is
+present only if the model computes it; nothing here invents missing counters.
 
 The manifest is the run's identity card: the resolved scenario, the expanded machine list, seed,
 versions, wall time. Reports and exports read the scenario from the manifest only, so results
@@ -14,16 +14,19 @@ loaded back from disk render exactly like fresh ones.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
 from memsim.results import store
+from memsim.results.columns import units_for
 from memsim.results.summary import host_summary, vm_summary
 from memsim.units import parse_duration
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["EVENT_COLUMNS", "PlotAccessor", "Results", "Summary"]
@@ -32,10 +35,25 @@ EVENT_COLUMNS = ("time", "kind", "vm", "detail")
 
 
 class Summary(NamedTuple):
-    """Summary tables of a run: ``vms`` indexed by VM name, ``host`` with one row."""
+    """Summary tables of a run: ``vms`` indexed by VM name, ``host`` with one row.
+
+    Each table's ``attrs["units"]`` gives the unit of its columns; in a notebook the summary
+    shows as two HTML tables.
+    """
 
     vms: pd.DataFrame
     host: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        host = self.host.T.to_html(float_format=lambda x: f"{x:,.2f}", na_rep="–")
+        vms = self.vms.to_html(float_format=lambda x: f"{x:,.2f}", na_rep="–")
+        return f"<h4>Host</h4>{host}<h4>VMs</h4>{vms}"
+
+
+def with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``attrs["units"]`` set from :mod:`memsim.results.columns`."""
+    frame.attrs["units"] = units_for([frame.index.name, *frame.columns])
+    return frame
 
 
 def _time_indexed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +123,8 @@ class Results:
         manifest: dict[str, Any],
     ) -> None:
         self.scenario = scenario
-        self.vms = _time_indexed(vms)
-        self.host = _time_indexed(host)
+        self.vms = with_units(_time_indexed(vms))
+        self.host = with_units(_time_indexed(host))
         self.events = _events_frame(events)
         base: dict[str, Any] = {"created": datetime.now(UTC).isoformat(timespec="seconds")}
         base.update(store.environment())
@@ -133,8 +151,31 @@ class Results:
         duration = self.manifest.get("scenario", {}).get("duration")
         end = None if duration is None else parse_duration(duration)
         return Summary(
-            vm_summary(self.vms, end), host_summary(self.host, self.name, end, self.events)
+            with_units(vm_summary(self.vms, end)),
+            with_units(host_summary(self.host, self.name, end, self.events)),
         )
+
+    def long(self) -> pd.DataFrame:
+        """Every counter as one tidy table: columns ``time, vm, counter, value, unit``.
+
+        Per-VM counters carry their VM's name; host counters have ``vm`` = ``"host"``. Only
+        numeric counters are included (the host ``state`` is in :attr:`host`).
+        """
+        parts = []
+        for frame, vm in ((self.vms, None), (self.host, "host")):
+            numeric = frame.select_dtypes("number").reset_index()
+            ids = ["time"] if vm else ["time", "vm"]
+            if vm is None:
+                numeric["vm"] = frame["vm"].to_numpy()
+            melted = numeric.melt(id_vars=ids, var_name="counter", value_name="value")
+            if vm:
+                melted["vm"] = vm
+            parts.append(melted[["time", "vm", "counter", "value"]])
+        tidy = pd.concat(parts, ignore_index=True)
+        units = {**self.vms.attrs.get("units", {}), **self.host.attrs.get("units", {})}
+        tidy["unit"] = tidy["counter"].map(units).astype("string")
+        tidy["vm"] = tidy["vm"].astype("string")
+        return tidy
 
     def save(
         self,
@@ -164,6 +205,11 @@ class Results:
         """Figures of this run: ``results.plot.host_memory()`` and friends."""
         return PlotAccessor(self)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: what ran, then its summary tables."""
+        head = f"<p><b>{escape(self.name)}</b>: {escape(repr(self)[1:-1])}</p>"
+        return head + self.summary()._repr_html_()
+
     def __repr__(self) -> str:
         span = self.host.index.max() if len(self.host) else 0.0
         return (
@@ -175,7 +221,8 @@ class Results:
 class PlotAccessor:
     """Matplotlib figures of one run; each method returns a new ``Figure`` (no pyplot state).
 
-    The figures are those of the HTML report (:mod:`memsim.report.plots`).
+    The figures are those of the HTML report (:mod:`memsim.report.plots`,
+    :mod:`memsim.report.cost`); :meth:`counter` draws into an ``ax`` of your own.
     """
 
     def __init__(self, results: Results) -> None:
@@ -210,3 +257,21 @@ class PlotAccessor:
         from memsim.report import plots
 
         return plots.performance(self._results)
+
+    def who_paid(self) -> Figure:
+        """Memory taken from each VM by technique and its latency by cause, worst first."""
+        from memsim.report import cost
+
+        return cost.who_paid(self._results)
+
+    def composition(self, names: list[str] | None = None) -> Figure:
+        """Each VM's memory by layer over time (resident, shared, ballooned, ...)."""
+        from memsim.report import cost
+
+        return cost.composition(self._results, names)
+
+    def counter(self, name: str, vms: list[str] | None = None, *, ax: Axes | None = None) -> Axes:
+        """One counter over time into ``ax`` (per VM; ``vms=[]`` for the host's)."""
+        from memsim.report.counter import counter_plot
+
+        return counter_plot(self._results, name, vms, ax=ax)

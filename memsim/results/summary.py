@@ -1,9 +1,9 @@
 """Summary tables: what happened to each VM and to the host over a run.
 
-Counters are those of DOMAIN.md §7 in the units of DESIGN.md §4.2. Each sample stands for the
+Counters are those of docs/model.md §7 in the units of DESIGN.md §4.2. Each sample stands for the
 interval up to the next sample (the last one for the median interval), so times are in seconds
 and means are time-weighted. A summary column appears only when the counters it needs were
-recorded: a model that does not compute swapping gets no ``swapped_time`` column rather than a
+recorded: a model that does not compute swapping gets no ``swapped_peak`` column rather than a
 fabricated zero.
 """
 
@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["STATES", "host_summary", "sample_weights", "vm_summary"]
+__all__ = [
+    "RECLAIMED", "STATES", "host_summary", "sample_weights", "vm_summary", "worst_first",
+]  # fmt: skip
 
-#: Free-memory states from most to least free memory (DOMAIN.md §1).
+#: Free-memory states from most to least free memory (docs/model.md §1).
 STATES = ("high", "clear", "soft", "hard", "low")
 
 
@@ -44,8 +46,19 @@ def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
     return float((values[valid] * weights[valid]).sum() / total) if total else float("nan")
 
 
+#: Per-VM memory taken or saved, by technique: (counter, summary name). Summarised as
+#: ``<name>_peak`` and ``<name>_mean`` in MiB.
+RECLAIMED = (
+    ("vmmemctl", "ballooned"),
+    ("compressed", "compressed"),
+    ("swapped", "swapped"),
+    ("guestSwapped", "guest_swapped"),
+    ("sharedSaved", "shared_saved"),
+)
+
+
 def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
-    """Per-VM summary of a run.
+    """Per-VM summary of a run: who paid, and how.
 
     Args:
         vms: Per-VM counters indexed by ``time`` with a ``vm`` column.
@@ -53,30 +66,33 @@ def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
 
     Returns:
         One row per VM (index ``vm``), with those of these columns whose counters exist:
-        ``consumed_peak``/``consumed_mean`` (MiB), ``ballooned_time`` and ``swapped_time``
-        (seconds with a non-zero balloon or swapped size), ``swapped_in`` (MiB read back from
-        swap, the integral of ``swapinRate``), ``latency_mean``/``latency_max`` (%),
-        ``throughput_mean`` (0–1).
+        ``consumed_peak``/``consumed_mean`` (MiB); ``<technique>_peak``/``<technique>_mean``
+        (MiB, :data:`RECLAIMED`: ballooned, compressed, host-swapped, paged out by the guest
+        itself, saved by sharing); ``swapped_in`` (MiB read back from swap, the integral of
+        ``swapinRate``); ``latency_mean``/``latency_max`` (%) and ``latency_<cause>_mean``
+        (%, the mean latency by cause of :data:`memsim.model.cost.STALL_CAUSES`, summing to
+        ``latency_mean``); ``throughput_mean`` (0–1).
     """
     if vms.empty or "vm" not in vms:
         return pd.DataFrame(index=pd.Index([], name="vm"))
     frame = vms.copy()
     frame["_w"] = sample_weights(frame.index, end).reindex(frame.index).to_numpy()
+    causes = [c for c in frame.columns if c.startswith("latency_")]
     rows = {}
     for name, group in frame.groupby("vm", sort=False):
         w = group["_w"]
         row: dict[str, float] = {}
-        if "consumed" in group:
-            row["consumed_peak"] = float(group["consumed"].max())
-            row["consumed_mean"] = _weighted_mean(group["consumed"], w)
-        for counter, key in (("vmmemctl", "ballooned_time"), ("swapped", "swapped_time")):
+        for counter, key in (("consumed", "consumed"), *RECLAIMED):
             if counter in group:
-                row[key] = float(w[group[counter] > 0].sum())
+                row[f"{key}_peak"] = float(group[counter].max())
+                row[f"{key}_mean"] = _weighted_mean(group[counter], w)
         if "swapinRate" in group:
             row["swapped_in"] = float((group["swapinRate"].fillna(0.0) * w).sum())
         if "latency" in group:
             row["latency_mean"] = _weighted_mean(group["latency"], w)
             row["latency_max"] = float(group["latency"].max())
+        for cause in causes:
+            row[f"{cause}_mean"] = _weighted_mean(group[cause], w)
         if "throughput" in group:
             row["throughput_mean"] = _weighted_mean(group["throughput"], w)
         rows[name] = row
@@ -85,10 +101,25 @@ def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
     return table
 
 
+def worst_first(table: pd.DataFrame) -> list[str]:
+    """VM names of a :func:`vm_summary`, the VMs that paid most first.
+
+    Ordered by mean latency, then by mean memory reclaimed from them (ballooned + compressed
+    + swapped + paged out by the guest), then by name.
+    """
+    taken = [f"{key}_mean" for _, key in RECLAIMED if key != "shared_saved"]
+    keys = pd.DataFrame(index=table.index)
+    keys["latency"] = table.get("latency_mean", 0.0)
+    keys["taken"] = table[[c for c in taken if c in table]].sum(axis=1)
+    keys["name"] = table.index.astype(str)
+    ordered = keys.sort_values(["latency", "taken", "name"], ascending=[False, False, True])
+    return [str(v) for v in ordered.index]
+
+
 def sharing_savings(host: pd.DataFrame) -> pd.Series | None:
     """Host memory saved by page sharing, MiB: ``sharedSaved``, or ``shared − sharedcommon``.
 
-    DOMAIN.md §7: sharedcommon is the machine memory backing shared pages, so the saving is
+    docs/model.md §7: sharedcommon is the machine memory backing shared pages, so the saving is
     shared − sharedcommon. ``None`` when neither form was recorded.
     """
     if "sharedSaved" in host:
@@ -134,7 +165,7 @@ def host_summary(
 
     Returns:
         Columns, where the counters exist: ``time_<state>`` (seconds in each free-memory state
-        of DOMAIN.md §1; ``clear`` only when the profile has it or it occurred),
+        of docs/model.md §1; ``clear`` only when the profile has it or it occurred),
         ``sharing_saved_peak``/``sharing_saved_mean`` (MiB saved by TPS), and the peak memory
         reclaimed by each technique: ``ballooned_peak`` (vmmemctl), ``compressed_peak``,
         ``zip_saved_peak``, ``swapped_peak`` (MiB).

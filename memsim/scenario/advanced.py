@@ -4,9 +4,9 @@ A scenario sets them under ``host.advanced`` by their real names (``Mem.IdleTax:
 change them at run time (``set: {host.advanced.Mem.IdleTax: 75}``) — those that may change: each
 setting says whether it is fixed for a run, and why (:attr:`Setting.fixed`). The same allow-list
 says which VM and workload keys events may change (:data:`RUNTIME_KEYS`). Defaults depend on the
-host's profile (DOMAIN.md §1), because ESX releases changed some of them. ``Memsim.*`` settings
+host's profile (docs/model.md §1), because ESX releases changed some of them. ``Memsim.*`` settings
 are where the sources are silent and memsim picks an adjustable behaviour ("model choice" in
-DOMAIN.md). This module is pure data plus a lookup; it imports nothing heavy.
+docs/model.md). This module is pure data plus a lookup; it imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -60,55 +60,55 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     "Mem.IdleTax": Setting(
         "idle memory tax rate τ in %; idle memory costs 1/(1 − τ) times active memory "
-        "(DOMAIN.md §6)",
+        "(docs/model.md §6)",
         0, 99, 75,
     ),
     "Mem.SamplePeriod": Setting(
-        "seconds between active-memory samples of each VM (DOMAIN.md §6)",
+        "seconds between active-memory samples of each VM (docs/model.md §6)",
         1, 3600, 60, per_profile={"classic": 30},
     ),
     "Mem.BalancePeriod": Setting(
-        "seconds between recomputations of entitlements and reclamation targets (DOMAIN.md §1)",
+        "seconds between recomputations of entitlements and reclamation targets (docs/model.md §1)",
         1, 3600, 15,
     ),
     "Mem.ShareScanTime": Setting(
-        "minutes for the page-sharing scanner to visit all of a VM's memory (DOMAIN.md §2)",
+        "minutes for the page-sharing scanner to visit all of a VM's memory (docs/model.md §2)",
         1, 6000, 60,
     ),
     "Mem.ShareScanGHz": Setting(
         "page-sharing scan rate in MiB/s per GHz of host CPU, system-wide; 0 disables "
-        "(DOMAIN.md §2)",
+        "(docs/model.md §2)",
         0, 1000, 4,
     ),
     "Mem.ShareForceSalting": Setting(
         "0: all VMs share; 1: VMs share when their sched.mem.pshare.salt matches (unset = 0); "
-        "2: salt defaults to the VM's own id, so sharing is within a VM (DOMAIN.md §2)",
+        "2: salt defaults to the VM's own id, so sharing is within a VM (docs/model.md §2)",
         0, 2, 0, per_profile={"esxi6": 2},
         fixed="ESXi applies salting when a VM powers on; compare runs instead",
     ),
     "Mem.CtlMaxPercent": Setting(
-        "largest balloon as % of a VM's configured memory (DOMAIN.md §3)",
+        "largest balloon as % of a VM's configured memory (docs/model.md §3)",
         0, 100, 65,
     ),
     "Mem.MemZipEnable": Setting(
-        "1 enables memory compression before swapping (ESX 4.1+, DOMAIN.md §4)",
+        "1 enables memory compression before swapping (ESX 4.1+, docs/model.md §4)",
         0, 1, 1, per_profile={"classic": 0},
     ),
     "Mem.MemZipMaxPct": Setting(
-        "largest compression cache as % of a VM's configured memory (DOMAIN.md §4)",
+        "largest compression cache as % of a VM's configured memory (docs/model.md §4)",
         0, 100, 10,
     ),
     "Mem.MinFreePct": Setting(
-        "free-memory threshold of the high state in % of host memory (esx41, DOMAIN.md §1)",
+        "free-memory threshold of the high state in % of host memory (esx41, docs/model.md §1)",
         0, 50, 6,
     ),
     "Mem.MemMinFreePct": Setting(
         "forces minFree to this % of managed memory; 0 uses the sliding scale (ESXi 5+, "
-        "DOMAIN.md §1)",
+        "docs/model.md §1)",
         0, 50, 0,
     ),
     "Mem.AllocGuestLargePage": Setting(
-        "1 backs guest memory with 2 MiB pages when possible (DOMAIN.md §2)",
+        "1 backs guest memory with 2 MiB pages when possible (docs/model.md §2)",
         0, 1, 1, per_profile={"classic": 0},
         fixed="a VM's backing is chosen when it powers on; compare runs instead",
     ),
@@ -120,36 +120,36 @@ SETTINGS: dict[str, Setting] = {
     ),
     "Memsim.StateHysteresis": Setting(
         "extra margin in % of a threshold before the host climbs to a higher free-memory "
-        "state (model choice, DOMAIN.md §1)",
+        "state (model choice, docs/model.md §1)",
         0, 100, 0,
     ),
     "Memsim.BalloonMargin": Setting(
         "ballooning starts this % above the soft threshold, since it takes time "
-        "(model choice, DOMAIN.md §1)",
+        "(model choice, docs/model.md §1)",
         0, 100, 25,
     ),
     "Memsim.BalloonInHard": Setting(
-        "1 keeps ballooning in the hard and low states (sources disagree, DOMAIN.md §1)",
+        "1 keeps ballooning in the hard and low states (sources disagree, docs/model.md §1)",
         0, 1, 1, per_profile={"esxi6": 0},
     ),
     "Memsim.SampleSize": Setting(
-        "guest pages watched per VM each sample period (DOMAIN.md §6)",
+        "guest pages watched per VM each sample period (docs/model.md §6)",
         1, 10000, 100,
     ),
     "Memsim.ActiveFastGain": Setting(
-        "gain of the fast moving average of active memory (model choice, DOMAIN.md §6)",
+        "gain of the fast moving average of active memory (model choice, docs/model.md §6)",
         0.01, 1, 0.6, integer=False,
     ),
     "Memsim.ActiveSlowGain": Setting(
-        "gain of the slow moving average of active memory (model choice, DOMAIN.md §6)",
+        "gain of the slow moving average of active memory (model choice, docs/model.md §6)",
         0.001, 1, 0.15, integer=False,
     ),
     "Memsim.DecompressLatency": Setting(
-        "µs to decompress one page on access (DOMAIN.md §8)",
+        "µs to decompress one page on access (docs/model.md §8)",
         0, 1e6, 20, integer=False,
     ),
     "Memsim.GuestSwapLatency": Setting(
-        "µs for the guest to page one page back in from its own swap (DOMAIN.md §8)",
+        "µs for the guest to page one page back in from its own swap (docs/model.md §8)",
         0, 1e6, 8000, integer=False,
     ),
     "Memsim.TouchRate": Setting(

@@ -88,7 +88,8 @@ VM_COUNTERS = (
     # esxtop-only and memsim counters (memsim/results/recorder.py)
     "memory", "reservation", "limit", "touched", "activeSlow", "activeFast", "activeNext",
     "sharedSaved", "vmmemctlmax", "guestSwapped", "cacheSize", "cowBreaks", "blocked",
-    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate",
+    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate", "latency_swapin",
+    "latency_decompress", "latency_guestPaging", "latency_cacheMiss", "latency_blocked",
 )  # fmt: skip
 """Per-VM counters (DESIGN.md §4.2, and the recorder's esxtop-only ones)."""
 HOST_COUNTERS = (
@@ -100,7 +101,7 @@ HOST_COUNTERS = (
 )  # fmt: skip
 """Host counters (DESIGN.md §4.2, and the recorder's others)."""
 STATES = ("high", "clear", "soft", "hard", "low")
-"""Free-memory states of the host (DOMAIN.md §1)."""
+"""Free-memory states of the host (docs/model.md §1)."""
 _KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho")
 
 
@@ -256,6 +257,10 @@ class Condition(Frozen):
             raise ValueError("give relative_to or minus, not both")
         if not self.tests():
             raise ValueError("give approx, min, max, not or equals")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise issues(
+                (("min",), f"min {self.min:g} is above max {self.max:g}: no value can pass")
+            )
         return self
 
     @model_serializer(mode="wrap", when_used="json")

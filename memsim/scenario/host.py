@@ -23,11 +23,11 @@ from memsim.units import MIB, format_size
 __all__ = ["SWAP_DEVICES", "Host", "Swap"]
 
 SWAP_DEVICES = {"disk": ("8ms", "100MiB/s"), "ssd": ("0.2ms", "500MiB/s")}
-"""Latency and bandwidth of the named swap devices, as written (DOMAIN.md §8)."""
+"""Latency and bandwidth of the named swap devices, as written (docs/model.md §8)."""
 
 
 class Swap(Shorthand):
-    """The host's swap device (DOMAIN.md §5, §8).
+    """The host's swap device (docs/model.md §5, §8).
 
     Written ``disk`` (8 ms, 100 MiB/s), ``ssd`` (0.2 ms, 500 MiB/s), or
     ``{latency: 5ms, bandwidth: 200MiB/s}`` (device ``custom``). Values given next to a named
@@ -38,7 +38,7 @@ class Swap(Shorthand):
         latency: Seconds per swap-in of a page.
         bandwidth: Bytes per second the device moves.
         capacity: Bytes the device holds for swap files; None = unlimited. Each powered-on VM
-            needs a swap file of its configured memory less its reservation (DOMAIN.md §5).
+            needs a swap file of its configured memory less its reservation (docs/model.md §5).
     """
 
     shorthand_key = "device"
@@ -69,10 +69,10 @@ class Host(Frozen):
     Attributes:
         memory: Physical memory in bytes.
         vmkernel: Memory used by the hypervisor itself; None = the profile's estimate.
-        cpu_ghz: Total CPU in GHz, which sets the page-sharing scan rate (DOMAIN.md §2).
-        profile: ESX release whose thresholds and defaults apply (DOMAIN.md §1).
+        cpu_ghz: Total CPU in GHz, which sets the page-sharing scan rate (docs/model.md §2).
+        profile: ESX release whose thresholds and defaults apply (docs/model.md §1).
         swap: The swap device.
-        swap_cache: Size of the host swap cache on SSD (vSphere 5+, DOMAIN.md §5).
+        swap_cache: Size of the host swap cache on SSD (vSphere 5+, docs/model.md §5).
         advanced: Advanced settings by their ESXi names, overriding the profile's defaults.
     """
 

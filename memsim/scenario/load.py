@@ -25,10 +25,12 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from memsim.scenario.bounds import MAX_FILE_BYTES, check_structure, decode
+from memsim.scenario.crosscheck import without
 from memsim.scenario.errors import ErrorItem, ScenarioError, format_path
 from memsim.scenario.errors import Path as KeyPath
 from memsim.scenario.expand import set_path
 from memsim.scenario.schema import Scenario
+from memsim.scenario.shorten import bare_number_warnings, drop_after_end
 from memsim.scenario.types import MAX_MACHINES, Context, expand_name
 from memsim.units import describe, parse_duration, parse_size
 
@@ -250,14 +252,17 @@ def validate(
     _too_many(raw, where)
     base = Path(source).parent if source else Path.cwd()
     roots = tuple(Path(root) for root in trace_roots)
+    context = _context(raw, base, roots)
     try:
-        scenario = Scenario.model_validate(raw, context=_context(raw, base, roots))
+        scenario = Scenario.model_validate(raw, context=context)
     except ValidationError as exc:
-        raise ScenarioError(_items(exc, raw, where)) from None
+        hidden = _hidden(exc, raw, base, roots, where)
+        raise ScenarioError(_items(exc, raw, where) + hidden) from None
     scenario._raw = raw
     scenario._source = Path(source) if source else None
     scenario._locations = where
     scenario._trace_roots = roots
+    scenario._warnings = [f"{where.file}: {text}" for text in bare_number_warnings(context.bare)]
     return scenario
 
 
@@ -328,8 +333,46 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenari
             problems.append(ErrorItem(_OVERRIDE, 0, 0, path, str(exc)))
     if problems:
         raise ScenarioError(problems)
+    cut = drop_after_end(raw) if "duration" in overrides else []
     located = replace(where, overridden=frozenset(changed))
-    return validate(raw, scenario.source, located, trace_roots=scenario._trace_roots)
+    result = validate(raw, scenario.source, located, trace_roots=scenario._trace_roots)
+    result._warnings = [*scenario.warnings, *(f"--set duration: {text}" for text in cut)]
+    return result
+
+
+def _hidden(
+    exc: ValidationError,
+    raw: dict[str, Any],
+    base: Path,
+    roots: tuple[Path, ...],
+    where: Locations,
+) -> list:
+    """Cross-field problems that ``exc`` hid, found without its invalid values (crosscheck)."""
+    found: list[ErrorItem] = []
+    seen = {(i.line, i.col, i.path) for i in _items(exc, raw, where)}
+    for _ in range(3):  # each pass may uncover checks of the models one level up
+        pruned, removed = without(raw, (_data_path(raw, e["loc"]) for e in exc.errors()))
+        if not removed:
+            break
+        try:
+            Scenario.model_validate(pruned, context=_context(pruned, base, roots))
+            break
+        except ValidationError as again:
+            # not about a removed key, a key now missing, or the mapping that lost a key
+            gone = {format_path(p) for path in removed for p in (path, path[:-1])} | {
+                format_path(_data_path(pruned, e["loc"]))
+                for e in again.errors()
+                if e["type"] == "missing"
+            }
+            new = [
+                i
+                for i in _items(again, pruned, where)
+                if i.path not in gone and (i.line, i.col, i.path) not in seen
+            ]
+            found += new
+            seen |= {(i.line, i.col, i.path) for i in new}
+            raw, exc = pruned, again
+    return found
 
 
 # --- pydantic errors → located messages -----------------------------------------------------

@@ -50,7 +50,7 @@ Issues = list[tuple[KeyPath, str]]
 
 
 class BalloonDriver(Shorthand):
-    """The guest's balloon driver (vmmemctl, DOMAIN.md §3) and how it misbehaves.
+    """The guest's balloon driver (vmmemctl, docs/model.md §3) and how it misbehaves.
 
     Written ``balloon: slow`` or ``balloon: {driver: stuck, from: 10min, until: 20min}``.
 
@@ -148,7 +148,7 @@ class Content(Frozen):
     Attributes:
         zero: Zero-filled pages.
         shared: Pages of the guest family's common content (OS, libraries), which other VMs
-            of the same ``guest`` also hold (DOMAIN.md §2).
+            of the same ``guest`` also hold (docs/model.md §2).
         duplicate: Pages duplicated within this VM.
     """
 
@@ -210,7 +210,7 @@ class Workload(Frozen):
         dataset: Data the workload reads over and over (a file server, dbench); what does not
             fit in the guest's page cache is read from its disk each time. May exceed memory.
         content: The content mix of the footprint.
-        compressible: Share of pages that compress to 2 KiB or less (DOMAIN.md §4).
+        compressible: Share of pages that compress to 2 KiB or less (docs/model.md §4).
         phases: Changes over time, in time order.
         trace: A recorded workload to replay instead of phases.
     """
@@ -248,7 +248,7 @@ class Workload(Frozen):
 
 
 SHARE_LEVELS = {"low": 5, "normal": 10, "high": 20}
-"""Shares per MiB of configured memory (DOMAIN.md §6)."""
+"""Shares per MiB of configured memory (docs/model.md §6)."""
 
 
 def _share_number(value: object) -> object:
@@ -274,14 +274,14 @@ class VM(Frozen):
     Attributes:
         name: Unique name; a group's members are ``name-1`` … ``name-count``.
         memory: Configured memory in bytes.
-        reservation: Memory guaranteed to the VM (DOMAIN.md §6).
+        reservation: Memory guaranteed to the VM (docs/model.md §6).
         limit: Ceiling on host memory the VM may use; None = unlimited.
         shares: Memory shares as a number; low/normal/high are 5/10/20 per MiB of memory.
-        vcpus: Virtual CPUs (they set the overhead, DOMAIN.md §6).
+        vcpus: Virtual CPUs (they set the overhead, docs/model.md §6).
         overhead: Overhead memory; None = from the vSphere overhead table.
-        guest: Content family: VMs of one family share OS pages (DOMAIN.md §2).
+        guest: Content family: VMs of one family share OS pages (docs/model.md §2).
         tools: Whether VMware Tools, and so a balloon driver, run in the guest.
-        salt: ``sched.mem.pshare.salt`` (DOMAIN.md §2).
+        salt: ``sched.mem.pshare.salt`` (docs/model.md §2).
         large_pages: Whether the VM is backed by 2 MiB pages while the host allows it.
         pshare: ``sched.mem.pshare.enable``: whether its pages may be shared.
         maxmemctl: ``sched.mem.maxmemctl``, the largest balloon; None = no per-VM cap.
@@ -314,7 +314,7 @@ class VM(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _resolve_shares(cls, value: object) -> object:
-        """Turn ``shares: normal`` into a number, which needs the VM's memory (DOMAIN.md §6)."""
+        """Turn ``shares: normal`` into a number, which needs the VM's memory (docs/model.md §6)."""
         if not isinstance(value, Mapping):
             return value
         level = value.get("shares", "normal")
@@ -349,7 +349,7 @@ class VM(Frozen):
         return self
 
     def _allocation_issues(self) -> Issues:
-        """Reservation ≤ limit ≤ memory, and a balloon cap within memory (DOMAIN.md §3, §6)."""
+        """Reservation ≤ limit ≤ memory, and a balloon cap within memory (docs/model.md §3, §6)."""
         found: Issues = []
         memory = format_size(self.memory)
         if self.limit is not None and self.limit > self.memory:

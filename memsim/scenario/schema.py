@@ -83,6 +83,7 @@ class Scenario(Frozen):
     _source: Path | None = PrivateAttr(None)
     _locations: Any = PrivateAttr(None)  # memsim.scenario.load.Locations, for overrides
     _trace_roots: tuple[Path, ...] = PrivateAttr(())
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("step")
     @classmethod
@@ -118,6 +119,11 @@ class Scenario(Frozen):
     def source(self) -> Path | None:
         """The file the scenario was loaded from, if any."""
         return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the loader accepted but a user would want to know (bare numbers, cut phases)."""
+        return list(self._warnings)
 
     @property
     def raw(self) -> dict[str, Any]:

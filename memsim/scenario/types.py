@@ -89,15 +89,28 @@ def _dump_bandwidth(value: int) -> str:
     return f"{format_size(value)}/s"
 
 
+def _noting_bare(parse: Any, unit: str) -> Any:
+    """``parse``, remembering in the context the first bare number it read as ``unit``."""
+
+    def validate(value: object, info: ValidationInfo) -> Any:
+        ctx = context_of(info)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if ctx is not None and is_number and value:  # a bare 0 means the same in every unit
+            ctx.bare.setdefault(unit, float(str(value)))
+        return parse(value)
+
+    return validate
+
+
 Size = Annotated[
     int,
-    BeforeValidator(parse_size),
+    BeforeValidator(_noting_bare(parse_size, "MiB")),
     PlainSerializer(format_size, when_used="json"),
     WithJsonSchema(SIZE_SCHEMA),
 ]
 Duration = Annotated[
     float,
-    BeforeValidator(parse_duration),
+    BeforeValidator(_noting_bare(parse_duration, "s")),
     PlainSerializer(format_duration, when_used="json"),
     WithJsonSchema(DURATION_SCHEMA),
 ]
@@ -245,6 +258,8 @@ class Context:
         counts: ``count`` of each VM or group as written.
         clashes: Message for each written VM name that is not unique after expansion.
         trace_roots: Folders besides ``base`` that traces may lie under (``--trace-root``).
+        bare: The first bare number read as a size (MiB) and as a duration (seconds), by
+            unit; the loader turns each into one warning per file.
     """
 
     base: Path = Path(".")
@@ -253,6 +268,7 @@ class Context:
     counts: dict[str, int] = field(default_factory=dict)
     clashes: dict[str, str] = field(default_factory=dict)
     trace_roots: tuple[Path, ...] = ()
+    bare: dict[str, float] = field(default_factory=dict)
 
     @property
     def machines(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 The answer is the largest ``count`` of the group for which every run (every seed) keeps every
 VM's latency under the bound. Latency is judged per VM as its mean over the run (the
-``worst_latency`` metric) or, with ``peak=True``, as the highest value recorded
+``worst_mean_latency`` metric) or, with ``peak=True``, as the highest value recorded
 (``peak_latency``). The search probes 1, 2, 4, … until a count fails or ``max_count`` is
 reached, then bisects between the last count that passed and the first that failed; each
 probe is a small sweep over the seeds. It assumes latency does not fall as VMs are added.
@@ -34,7 +34,7 @@ class Capacity:
         vm: The VM group searched.
         count: Largest count that kept latency under the bound (0: not even one VM).
         bound: The latency bound, in %.
-        metric: ``worst_latency`` (per-VM mean) or ``peak_latency`` (highest recorded).
+        metric: ``worst_mean_latency`` (per-VM mean) or ``peak_latency`` (highest recorded).
         capped: True if ``max_count`` itself passed: the true capacity may be higher.
         evidence: One row per probed count: count, runs, failed runs, worst and mean of the
             metric over seeds, passed.
@@ -87,7 +87,7 @@ def capacity(
         raise ScenarioError([ErrorItem("--vm", 0, 0, "", message)])
     if scenario.sweep is not None:  # the search is its own sweep
         scenario = apply_overrides(scenario, {"sweep": None})
-    metric = "peak_latency" if peak else "worst_latency"
+    metric = "peak_latency" if peak else "worst_mean_latency"
     results: dict[int, dict[str, Any]] = {}
     with connect(workers, scheduler, client=client) as executor:
 

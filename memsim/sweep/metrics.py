@@ -6,15 +6,18 @@ A counter the model does not record gives NaN, never an error.
 
 Metrics (sizes in MiB, times in seconds, latency in %):
 
-- ``worst_latency``: the highest, over VMs, of each VM's mean latency over the run.
+- ``worst_mean_latency``: the highest, over VMs, of each VM's mean latency over the run.
 - ``peak_latency``: the highest latency recorded for any VM in any sample.
-- ``mean_throughput`` / ``worst_throughput``: relative throughput (0–1), mean over all VMs
+- ``mean_throughput`` / ``worst_mean_throughput``: relative throughput (0–1), mean over all VMs
   and samples / lowest per-VM mean.
 - ``peak_swapped``, ``peak_ballooned``, ``peak_compressed``: host totals at their highest.
 - ``peak_guest_swapped``: pages the guests paged out themselves, summed over VMs, at the highest.
 - ``min_free``: lowest free host memory.
-- ``sharing_saved``: mean memory saved by page sharing (``sharedSaved``).
-- ``time_high`` … ``time_low``: time in each free-memory state (share of samples × duration).
+- ``sharing_saved_mean``: time-weighted mean memory saved by page sharing.
+- ``time_high`` … ``time_low``: time in each free-memory state, exact to the event.
+
+The last two are those of the run summary (:func:`memsim.results.summary.host_summary`) for
+the same run: one definition, so a sweep and ``memsim run`` agree.
 """
 
 from __future__ import annotations
@@ -24,50 +27,60 @@ from typing import Any
 
 import pandas as pd
 
+from memsim.results.summary import host_summary
+
 __all__ = ["DEFAULT_METRIC", "METRICS", "STATES", "summarize"]
 
 STATES = ("high", "clear", "soft", "hard", "low")
-DEFAULT_METRIC = "worst_latency"
+DEFAULT_METRIC = "worst_mean_latency"
 METRICS = (
-    "worst_latency",
+    "worst_mean_latency",
     "peak_latency",
     "mean_throughput",
-    "worst_throughput",
+    "worst_mean_throughput",
     "peak_swapped",
     "peak_ballooned",
     "peak_compressed",
     "peak_guest_swapped",
     "min_free",
-    "sharing_saved",
+    "sharing_saved_mean",
     *(f"time_{state}" for state in STATES),
 )
 
 
-def summarize(vms: pd.DataFrame, host: pd.DataFrame, duration: float) -> dict[str, float]:
+def summarize(
+    vms: pd.DataFrame,
+    host: pd.DataFrame,
+    duration: float,
+    events: pd.DataFrame | None = None,
+) -> dict[str, float]:
     """The metrics of one run from its counters.
 
     Args:
         vms: Per-VM counters indexed by time, with a ``vm`` column.
         host: Host counters indexed by time.
-        duration: Simulated seconds, to turn shares of samples into time per state.
+        duration: Simulated seconds (the end of the last sample's interval).
+        events: The event log, for the exact time of each state change.
 
     Returns:
         Every name of :data:`METRICS`, mapped to a float (NaN when a counter is missing).
     """
     row = {
-        "worst_latency": _per_vm_mean(vms, "latency", max),
+        "worst_mean_latency": _per_vm_mean(vms, "latency", max),
         "peak_latency": _reduce(vms, "latency", "max"),
         "mean_throughput": _reduce(vms, "throughput", "mean"),
-        "worst_throughput": _per_vm_mean(vms, "throughput", min),
+        "worst_mean_throughput": _per_vm_mean(vms, "throughput", min),
         "peak_swapped": _reduce(host, "swapped", "max"),
         "peak_ballooned": _reduce(host, "vmmemctl", "max"),
         "peak_compressed": _reduce(host, "compressed", "max"),
         "peak_guest_swapped": _peak_total(vms, "guestSwapped"),
         "min_free": _reduce(host, "free", "min"),
-        "sharing_saved": _reduce(host, "sharedSaved", "mean"),
     }
-    shares = _state_shares(host)
-    row.update({f"time_{state}": shares.get(state, 0.0) * duration for state in STATES})
+    summary = host_summary(host, end=duration, events=events).iloc[0] if len(host) else {}
+    for key in ("sharing_saved_mean", *(f"time_{state}" for state in STATES)):
+        row[key] = float(summary.get(key, math.nan))
+    if math.isnan(row["time_clear"]) and not math.isnan(row["time_high"]):
+        row["time_clear"] = 0.0  # a profile without clear spends no time in it
     return row
 
 
@@ -87,9 +100,3 @@ def _peak_total(vms: pd.DataFrame, column: str) -> float:
     if column not in vms or vms.empty:
         return math.nan
     return float(vms[column].groupby(level=0).sum().max())
-
-
-def _state_shares(host: pd.DataFrame) -> dict[str, float]:
-    if "state" not in host or host.empty:
-        return {}
-    return {str(k): float(v) for k, v in host["state"].value_counts(normalize=True).items()}

@@ -28,16 +28,16 @@ from memsim.sweep.metrics import DEFAULT_METRIC, METRICS
 __all__ = ["LABELS", "grid_means", "metric_figure", "write_report"]
 
 LABELS = {
-    "worst_latency": "worst VM latency, mean over the run (%)",
+    "worst_mean_latency": "worst VM latency, mean over the run (%)",
     "peak_latency": "highest recorded VM latency (%)",
     "mean_throughput": "mean relative throughput",
-    "worst_throughput": "worst VM relative throughput",
+    "worst_mean_throughput": "worst VM relative throughput",
     "peak_swapped": "peak host swapped (MiB)",
     "peak_ballooned": "peak host ballooned (MiB)",
     "peak_compressed": "peak host compressed (MiB)",
     "peak_guest_swapped": "peak guest-swapped (MiB)",
     "min_free": "lowest free memory (MiB)",
-    "sharing_saved": "mean memory saved by sharing (MiB)",
+    "sharing_saved_mean": "mean memory saved by sharing (MiB)",
     **{f"time_{s}": f"time in {s} state (s)" for s in ("high", "clear", "soft", "hard", "low")},
 }
 

@@ -67,7 +67,7 @@ def run_one(scenario: Scenario, spec: RunSpec, output: str | None) -> dict[str, 
     if output is not None:
         results.save(Path(output) / spec.folder, report=False, force=True)
     ran = results.scenario if results.scenario is not None else scenario
-    metrics = summarize(results.vms, results.host, float(ran.duration))
+    metrics = summarize(results.vms, results.host, float(ran.duration), results.events)
     return {"wall_time": time.perf_counter() - start, **metrics}
 
 

@@ -6,7 +6,7 @@ VM's ``content`` mix (of its footprint):
 
 * ``shared``: the guest family's common pages (OS, libraries). Whether rank r holds one, and
   which, depends only on the family and r, so VMs of one ``guest`` family running the same
-  workload hold the same OS pages and TPS finds what a real host would (DOMAIN.md §2).
+  workload hold the same OS pages and TPS finds what a real host would (docs/model.md §2).
 * ``zero``: zero-filled pages (content id 0).
 * ``duplicate``: drawn from a small per-VM pool, so each appears about twice in the VM.
 * the rest: unique to the VM.

@@ -4,7 +4,7 @@
 ``"(PDH-CSV 4.0) (UTC)(0)"`` and whose other cells name counters as
 ``\\\\host\\Object(instance)\\Counter``, then one row per sample with a ``MM/DD/YYYY HH:MM:SS``
 timestamp. Memory lives in the host object ``Memory`` and the per-group object
-``Group Memory(<gid>:<name>)`` (esxtop names and their vSphere counterparts: DOMAIN.md §7).
+``Group Memory(<gid>:<name>)`` (esxtop names and their vSphere counterparts: docs/model.md §7).
 
 The reader tolerates the quirks of real files (trailing commas, unquoted glitchy cells,
 user-world groups named ``name.<pid>``, ``-1`` for unlimited, negative share levels). A VM's
@@ -40,11 +40,11 @@ __all__ = [
 PDH_HEADER = "(PDH-CSV 4.0) (UTC)(0)"
 TIME_FORMAT = ESXTOP_TIME_FORMAT
 
-#: ``Kernel State`` numbers as ESXi 6.x prints them (DOMAIN.md §1). memsim exports use this
+#: ``Kernel State`` numbers as ESXi 6.x prints them (docs/model.md §1). memsim exports use this
 #: numbering for every profile, so a ``classic`` run's soft state is 2.
 STATE_NUMBERS = {"high": 0, "clear": 1, "soft": 2, "hard": 3, "low": 4}
 
-#: memsim host counter → esxtop ``Memory`` counter (DOMAIN.md §7; data/esxtop/README.md).
+#: memsim host counter → esxtop ``Memory`` counter (docs/model.md §7; data/esxtop/README.md).
 HOST_COUNTERS = {
     "free": "Free MBytes",
     "managed": "Kernel Managed MBytes",
@@ -108,7 +108,7 @@ _USER_WORLD = re.compile(r"^.+\.\d+$")
 
 @dataclass(frozen=True)
 class EsxtopCapture:
-    """An esxtop batch capture read into memsim's counter names (DOMAIN.md §7).
+    """An esxtop batch capture read into memsim's counter names (docs/model.md §7).
 
     Attributes:
         host_name: The host name in the counter paths.

@@ -1,4 +1,4 @@
-"""Ballooning (DOMAIN.md §3, [OSDI02] §3, [vmw_balloon]).
+"""Ballooning (docs/model.md §3, [OSDI02] §3, [vmw_balloon]).
 
 The balloon driver in the guest (VMware Tools) polls its target once a second. To inflate it
 allocates guest pages and hands them to the host, which frees their machine pages; the *guest*

@@ -1,4 +1,4 @@
-"""Memory compression (ESX 4.1+, DOMAIN.md §4).
+"""Memory compression (ESX 4.1+, docs/model.md §4).
 
 Only pages already chosen for swap-out are compressed. A page that compresses to at most 2 KiB
 is kept in its VM's compression cache, in a 1 KiB slot when it shrinks by more than 75 %, else a

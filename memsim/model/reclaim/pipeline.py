@@ -1,6 +1,6 @@
 """Taking memory from a VM without its help: share before swap, compress before swap.
 
-When the scheduler asks for pages of a VM by hypervisor reclamation (DOMAIN.md §1, §4, §5), the
+When the scheduler asks for pages of a VM by hypervisor reclamation (docs/model.md §1, §4, §5), the
 host picks random victims among the VM's private pages and, for each, tries in turn:
 
 1. **share** it — a victim whose contents match a shared frame or a hint is shared instead
@@ -34,7 +34,7 @@ Index = NDArray[np.int64]
 
 def reclaim_goal(host: Host, swapper: Swapper, goal: Index) -> Index:
     """One step toward the scheduler's ``goal``, never into a touched reservation: the goal
-    was set up to a period ago, and the VM may have lost pages since (DOMAIN.md §6)."""
+    was set up to a period ago, and the VM may have lost pages since (docs/model.md §6)."""
     return reclaim(np.minimum(goal, host.reclaimable()), host.sharing, host.compressor, swapper)
 
 

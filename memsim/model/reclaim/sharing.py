@@ -1,6 +1,6 @@
 """Transparent page sharing: scan, hash, compare in full, share copy-on-write.
 
-Behaviour (DOMAIN.md §2, [OSDI02] §4):
+Behaviour (docs/model.md §2, [OSDI02] §4):
 
 * A scanner visits each VM's pages in a pseudo-random order (a full-cycle permutation
   ``start + i·stride mod size``, so no order array is stored) at the rate of
@@ -32,7 +32,7 @@ def salt_domains(salts: list[str | None], force_salting: int) -> NDArray[np.uint
 
     ``Mem.ShareForceSalting`` 0: one domain for all; 1: the VM's ``salt`` (unset = the common
     domain 0); 2: the VM's ``salt``, else a domain of its own (intra-VM sharing only).
-    [KB 2097593], DOMAIN.md §2.
+    [KB 2097593], docs/model.md §2.
     """
     names: dict[str, int] = {}
     out = np.zeros(len(salts), dtype=np.uint32)
@@ -59,7 +59,7 @@ def scan_quota(
     """Pages of each VM the scanner visits in ``dt`` seconds.
 
     Each VM is scanned whole every ``Mem.ShareScanTime`` minutes, and the host scans at most
-    ``Mem.ShareScanGHz`` MiB/s per GHz of CPU in all ([RM], DOMAIN.md §2).
+    ``Mem.ShareScanGHz`` MiB/s per GHz of CPU in all ([RM], docs/model.md §2).
     """
     per_vm = np.where(on, sizes * dt / (settings["Mem.ShareScanTime"] * 60.0), 0.0)
     cap = settings["Mem.ShareScanGHz"] * cpu_ghz * 256.0 * dt  # 256 pages per MiB
@@ -257,7 +257,7 @@ class PageSharing:
         """Machine pages charged to each VM for its shared pages (sums to the frames).
 
         A shared zero page is charged 1/N of its salt domain's zero frame, N being the frame's
-        reference count, as vSphere does (DOMAIN.md §7). Other shared pages are charged the
+        reference count, as vSphere does (docs/model.md §7). Other shared pages are charged the
         host's mean frames per non-zero shared page (model choice: exact per-page attribution
         would need a pass over all shared pages at every sample).
         """

@@ -1,8 +1,8 @@
-"""Hypervisor swapping (DOMAIN.md §5).
+"""Hypervisor swapping (docs/model.md §5).
 
 Victims are chosen at random among a VM's private pages: the hypervisor does not know which
 pages the guest needs, so swapping hits the working set in proportion to its size (the reason it
-costs more than ballooning, DOMAIN.md §8). Shared pages are left alone ("share before swap").
+costs more than ballooning, docs/model.md §8). Shared pages are left alone ("share before swap").
 Swapped pages come back only when the guest touches them (demand swap-in); nothing is prefetched
 when pressure ends. A host swap cache on SSD (vSphere 5+) takes swapped pages first while it has
 room; swap-ins from it cost tenths of a millisecond.

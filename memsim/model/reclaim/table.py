@@ -1,6 +1,6 @@
 """The host-wide page-sharing table, vectorised open addressing over numpy arrays.
 
-ESX keeps one global hash table for transparent page sharing (DOMAIN.md §2, [OSDI02] §4): an
+ESX keeps one global hash table for transparent page sharing (docs/model.md §2, [OSDI02] §4): an
 entry is either a *shared frame* (a machine page mapped copy-on-write by ``refs`` guest pages) or
 a *hint* (a scanned page with no match yet, not copy-on-write). Entries are keyed by the page
 salt and the page hash; the hash is recomputed from the stored contents, so an entry costs 21
