@@ -8,6 +8,7 @@ import pytest
 from helpers import scenario, started
 
 from memsim.api import run
+from memsim.scenario import ScenarioError
 from memsim.scenario.advanced import RUNTIME_SETTINGS, SETTINGS
 
 BUSY = """
@@ -239,3 +240,81 @@ events:
     # 512 MiB at 50 MiB/s is about 10 s, plus up to one balance period to notice
     assert 8 <= reached <= 10 + 15 + 2
     assert max(after[reached:]) <= 512
+
+
+WAITING = """
+name: waiting
+duration: 2min
+host: {memory: 4GiB, vmkernel: 200MiB, profile: esxi5}
+vms:
+  - name: hog
+    memory: 4GiB
+    tools: false
+    workload: {boot: zero, footprint: 3800MiB, active: 3GiB}
+  - name: r1
+    memory: 2GiB
+    reservation: 1700MiB
+    overhead: 300MiB
+    power_on: 30s
+    power_off: 31s
+  - {name: r2, memory: 2GiB, reservation: 1700MiB, overhead: 300MiB, power_on: 30s}
+"""
+
+
+def test_admitted_vms_waiting_for_memory_count_as_reserved_and_can_power_off() -> None:
+    sim = started(WAITING)
+    sim.env.run(until=sim.scenario.duration)
+    events = [(e["time"], e["kind"], e["vm"]) for e in sim.events if e["vm"] in ("r1", "r2")]
+    kinds = {(kind, vm) for _, kind, vm in events}
+    assert ("power_on_waiting", "r1") in kinds
+    assert ("admission_refused", "r2") in kinds  # r1, admitted and waiting, holds its share
+    assert ("power_off", "r1") in kinds and ("power_on", "r1") not in kinds
+    assert not sim.host.on[1]
+
+
+def test_a_sample_period_changed_by_an_event_takes_effect_at_once() -> None:
+    text = """
+name: period
+duration: 2min
+host: {memory: 1GiB, vmkernel: 64MiB, advanced: {Mem.SamplePeriod: 30}}
+vms:
+  - {name: a, memory: 512MiB, workload: {footprint: 100MiB, active: 50MiB}}
+events:
+  - {at: 61s, set: {host.advanced.Mem.SamplePeriod: 5}}
+"""
+    sim = started(text)
+    times: list[float] = []
+    sample = sim.activity.sample
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        times.append(float(sim.env.now))
+        return sample(*args, **kwargs)
+
+    sim.activity.sample = counted  # type: ignore[method-assign]
+    sim.env.run(until=80)
+    assert times == [30.0, 60.0, 65.0, 70.0, 75.0]
+
+
+def test_events_are_held_to_active_within_footprint_through_phases() -> None:
+    text = """
+name: held
+duration: 2min
+host: {memory: 4GiB}
+vms:
+  - name: a
+    memory: 2GiB
+    workload: {footprint: 1GiB, active: 200MiB, phases: [{at: 30s, footprint: 1500MiB}]}
+events:
+  - {at: 10s, set: {vms.a.workload.active: 1200MiB}}
+  - {at: 40s, set: {vms.a.workload.active: 1200MiB}}
+  - {at: 50s, set: {vms.a.workload.footprint: 100MiB}}
+"""
+    with pytest.raises(ScenarioError) as info:
+        scenario(text)
+    messages = [str(e) for e in info.value.errors]
+    assert messages == [
+        "<test>:10:44: events[0].set.vms.a.workload.active: active 1200MiB would be above "
+        "footprint 1GiB",
+        "<test>:12:47: events[2].set.vms.a.workload.footprint: active 1200MiB would be above "
+        "footprint 100MiB",
+    ]

@@ -164,6 +164,7 @@ def test_rules_hold_at_every_step(text: str) -> None:
         assert np.all(balloons.maximum <= vms.size - vms.reservation)
         assert np.all(balloons.maximum[~vms.tools] == 0)
         balloon_before = size.copy()
+        assert np.all(host.entitlement[on] >= protected[on])  # as held between schedules
         goals = schedule(host, balloons, sim.activity.estimate, sim.guests.target, sim.settings)
         assert np.all(goals.entitlement[on] >= protected[on] - 1e-9)
         assert np.all(goals.swap <= host.reclaimable())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from memsim.scenario.types import Amount
 from memsim.units import PAGE_SIZE, format_size
 from memsim.workload.spec import amount_pages
 
@@ -55,7 +56,7 @@ def apply_event(sim: Simulation, changes: dict[str, Any]) -> None:
             continue
         shown = f"{path} = {_shown(parts[-1], value)}"
         for member in sim.scenario.members(parts[1]):
-            vm = sim.vms.names.index(member)
+            vm = sim.index[member]
             if parts[2] == "workload":
                 refused = _set_workload(sim, vm, parts[3], value)
             else:
@@ -65,6 +66,7 @@ def apply_event(sim: Simulation, changes: dict[str, Any]) -> None:
             else:
                 kind = "reservation_refused" if parts[2] == "reservation" else "setting_refused"
                 sim.log(kind, member, f"{shown} refused: {refused}")
+        sim.refresh()
 
 
 def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
@@ -72,10 +74,16 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
     vms, host = sim.vms, sim.host
     size = int(vms.size[vm])
     pages = size if value is None or isinstance(value, bool) else int(value) // PAGE_SIZE
+    # the loader holds events to reservation ≤ limit assuming each change is made; one
+    # refused here (admission) can leave a later one breaking the rule: refuse that too
     if field == "limit":
+        if pages < vms.reservation[vm]:
+            return f"limit below the reservation of {format_size(vms.reservation[vm] * PAGE_SIZE)}"
         host.ceilings.set_limit(vm, min(pages, size), float(host.limited_use()[vm]))
     elif field == "reservation":
-        problem = host.admission(vm, pages) if host.on[vm] else None
+        if pages > vms.limit[vm]:
+            return f"reservation above the limit of {format_size(vms.limit[vm] * PAGE_SIZE)}"
+        problem = host.admission(vm, pages) if host.on[vm] or host.starting[vm] else None
         if problem:
             return problem
         vms.reservation[vm] = pages
@@ -85,7 +93,6 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
         vms.tools[vm] = bool(value)
     elif field == "maxmemctl":
         vms.maxmemctl[vm] = pages
-    sim.refresh()
     return None
 
 
@@ -102,7 +109,9 @@ def _set_workload(sim: Simulation, vm: int, key: str, value: Any) -> str | None:
 
 
 def _shown(key: str, value: Any) -> Any:
-    """A VM size as written (``512MiB``, ``unlimited``); other values as they are."""
+    """A value as a user writes it: sizes in units, amounts as sizes or percentages."""
+    if isinstance(value, Amount):
+        return value.text
     if key in ("limit", "reservation", "maxmemctl"):
         return "unlimited" if value is None else format_size(int(value))
     return value

@@ -60,6 +60,9 @@ def power(sim: Simulation) -> Proc:
             power_on(sim, vm)
         elif sim.host.on[vm]:
             power_off(sim, vm)
+        elif sim.host.starting[vm]:  # still waiting for memory for its overhead
+            sim.host.starting[vm], sim.host.pending[vm] = False, 0
+            sim.log("power_off", sim.vms.names[vm], "before it could start")
 
 
 def power_on(sim: Simulation, vm: int) -> None:
@@ -73,7 +76,7 @@ def power_on(sim: Simulation, vm: int) -> None:
     if refused is not None:
         sim.log("admission_refused", vms.names[vm], refused)
         return
-    host.pending[vm] = vms.overhead[vm]
+    host.pending[vm], host.starting[vm] = vms.overhead[vm], True
     if host.free() < host.pending[vm]:
         sim.log("power_on_waiting", vms.names[vm], "waiting for free memory for its overhead")
         sim.env.process(_start_when_free(sim, vm))
@@ -83,14 +86,15 @@ def power_on(sim: Simulation, vm: int) -> None:
 
 
 def _start_when_free(sim: Simulation, vm: int) -> Proc:
-    while sim.host.free() < sim.host.pending[vm]:
+    while sim.host.starting[vm] and sim.host.free() < sim.host.pending[vm]:
         yield sim.env.timeout(sim.scenario.step)
-    _start(sim, vm)
+    if sim.host.starting[vm]:  # not powered off meanwhile
+        _start(sim, vm)
 
 
 def _start(sim: Simulation, vm: int) -> None:
     host, vms = sim.host, sim.vms
-    host.pending[vm] = 0
+    host.pending[vm], host.starting[vm] = 0, False
     host.gm.power_on(vm, sim.rng)
     host.on[vm] = True
     host.ceilings.power_on(vm)
@@ -100,6 +104,7 @@ def _start(sim: Simulation, vm: int) -> None:
     host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
     apply_workload(sim, vm, initial_values(spec))
     sim.log("power_on", vms.names[vm])
+    sim.wake()  # its entitlement and targets now, not at the next period
 
 
 def power_off(sim: Simulation, vm: int) -> None:
@@ -164,21 +169,38 @@ def reclaimer(sim: Simulation) -> Proc:
 
 def tps_scanner(sim: Simulation) -> Proc:
     """Every ``Memsim.ShareScanPeriod``: a batch of page-sharing scans (docs/model.md §2)."""
+    last = 0.0
     while True:
         period = max(sim.scenario.step, sim.settings["Memsim.ShareScanPeriod"])
-        yield sim.env.timeout(period)
+        if not (yield from _until(sim, last + period)):
+            continue
         quota = scan_quota(
-            sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, period
+            sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, sim.env.now - last
         )
+        last = sim.env.now
         sim.host.sharing.scan(quota, sim.host.on)
 
 
 def sampler(sim: Simulation) -> Proc:
     """Every ``Mem.SamplePeriod``: sample each VM's active fraction ([OSDI02] §5.3)."""
+    last = 0.0
     while True:
-        yield sim.env.timeout(sim.settings["Mem.SamplePeriod"])
+        if not (yield from _until(sim, last + sim.settings["Mem.SamplePeriod"])):
+            continue
+        last = sim.env.now
         sim.activity.sample(true_active(sim), sim.rng)
         sim.wake()  # entitlements follow the new estimates
+
+
+def _until(sim: Simulation, due: float) -> Generator[Any, Any, bool]:
+    """Wait until ``due``, or until a setting changes; True when ``due`` was reached.
+
+    A period changed by an event then counts from the last tick at once, not after the
+    period that was running (:meth:`Simulation.refresh`).
+    """
+    wait = max(due - sim.env.now, 0.0)
+    yield sim.env.timeout(wait) | sim.settings_changed
+    return sim.env.now >= due - 1e-9
 
 
 def true_active(sim: Simulation) -> np.ndarray:

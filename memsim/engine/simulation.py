@@ -111,6 +111,7 @@ class Simulation:
         host_cfg = scenario.host
         managed = (host_cfg.memory - host_cfg.vmkernel_bytes()) // PAGE_SIZE
         self.vms = vm_params(self.machines)
+        self.index = {name: i for i, name in enumerate(self.vms.names)}  #: VM by name
         gm = GuestMemory(self.vms.size)
         domains = salt_domains(
             [vm.salt for vm in self.machines], int(self.settings["Mem.ShareForceSalting"])
@@ -157,6 +158,7 @@ class Simulation:
         self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
         self.env = simpy.Environment()
         self.wake_scheduler = self.env.event()
+        self.settings_changed = self.env.event()  #: triggered (and renewed) by refresh()
         self.recorder = Recorder(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
@@ -187,6 +189,11 @@ class Simulation:
         pages_per_mib = MIB / PAGE_SIZE
         self.rates = (s["Memsim.ZeroRate"] * pages_per_mib, s["Memsim.TouchRate"] * pages_per_mib)
         self.latency = fault_latencies(s)
+        # periodic processes waiting on a period that changed recompute their next tick
+        changed = getattr(self, "settings_changed", None)
+        if changed is not None and not changed.triggered:
+            changed.succeed()
+            self.settings_changed = self.env.event()
 
     # -- event log ------------------------------------------------------------------------
     def log(self, kind: str, vm: str = "", detail: str = "") -> None:
@@ -195,9 +202,11 @@ class Simulation:
 
     # -- state ----------------------------------------------------------------------------
     def end_of_instant(self) -> None:
-        """Settle the instant: limits enforced exactly, then the free-memory state, so that
-        a record taken now describes one state of the host (:func:`memsim.model.limits.enforce`)."""
+        """Settle the instant: limits enforced exactly, entitlements kept above what touched
+        reservations protect, then the free-memory state, so that a record taken now
+        describes one state of the host (:func:`memsim.model.limits.enforce`)."""
         enforce(self.host, self.swapper)
+        self.host.protect_entitlements()
         self.update_state()
 
     def update_state(self) -> None:

@@ -74,6 +74,7 @@ class Host:
         self.ceilings = Ceilings(vms.limit, vms.size)
         self.swap_capacity = swap_capacity
         self.pending = np.zeros(n, dtype=np.int64)  #: overhead of admitted VMs not yet started
+        self.starting = np.zeros(n, dtype=bool)  #: admitted, waiting for free memory
 
     # -- accounting -----------------------------------------------------------------------
     def cache_pages(self) -> Index:
@@ -150,12 +151,13 @@ class Host:
     def admission(self, vm: int, reservation: int) -> str | None:
         """Whether VM ``vm`` may run with ``reservation`` pages reserved (docs/model.md §6).
 
-        Unreserved memory (managed − Σ reservation + overhead of the other powered-on VMs)
+        Unreserved memory (managed − Σ reservation + overhead of the other powered-on VMs,
+        and of those admitted that wait for free memory to start)
         must cover its reservation and overhead, and its swap file (configured −
         reservation) must fit beside the other VMs' on the swap device when its capacity is
         given. Returns None if so, else why not, with the numbers.
         """
-        vms, others = self.vms, self.on.copy()
+        vms, others = self.vms, self.on | self.starting
         others[vm] = False
         reserved = int(np.where(others, vms.reservation + vms.overhead, 0).sum())
         need = reservation + int(vms.overhead[vm])
@@ -173,6 +175,12 @@ class Host:
                     f"{_mib(self.swap_capacity - files)} MiB left on the swap device"
                 )
         return None
+
+    def protect_entitlements(self) -> None:
+        """Keep each entitlement at least the touched reservation: the scheduler's bound
+        dates from its last run, and a VM may have touched more of its reservation since."""
+        protected = np.where(self.on, np.minimum(self.vms.reservation, self.touched()), 0)
+        self.entitlement = np.maximum(self.entitlement, protected)
 
     def release(self, vm: int) -> None:
         """Power-off: every page of VM ``vm`` goes back to the host, untouched."""

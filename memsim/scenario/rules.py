@@ -2,19 +2,20 @@
 set to later.
 
 A VM's entry is checked by itself (reservation ≤ limit ≤ memory, a balloon cap and a footprint
-within memory). Events change those values while the simulation runs, so the same rules are
-applied to the values each VM holds after every event, in time order; and an event cannot change
-the workload of a VM that has not powered on yet, since it has none.
+within memory, active within footprint). Events change those values while the simulation runs,
+so the same rules are applied to the values each VM holds after every event, in time order (a
+workload's phases included); and an event cannot change the workload of a VM that has not
+powered on yet, since it has none.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from memsim.scenario.errors import Issue
 from memsim.scenario.events import Event, split_path
-from memsim.scenario.machine import VM
+from memsim.scenario.machine import VM, Workload
 from memsim.scenario.types import Amount, expand_name
 from memsim.units import format_duration, format_size
 
@@ -30,6 +31,21 @@ class _Held:
     limit: int | None
     maxmemctl: int | None
     power_on: float
+    workload: Workload
+    #: (time, key, amount) of workload events applied so far, in time order
+    sizes: list[tuple[float, str, Amount]] = field(default_factory=list)
+
+    def amount_at(self, key: str, at: float) -> Amount:
+        """The workload's ``footprint`` or ``active`` in force at ``at``: the file's value,
+        then its phases (from power-on), then events; a phase and an event at the same time
+        apply in that order, as the engine does."""
+        changes = [(self.power_on + p.at, 0, getattr(p, key)) for p in self.workload.phases]
+        changes += [(t, 1, value) for t, k, value in self.sizes if k == key]
+        current = getattr(self.workload, key)
+        for _, _, value in sorted((c for c in changes if c[2] is not None and c[0] <= at),
+                                  key=lambda c: (c[0], c[1])):  # fmt: skip
+            current = value
+        return current
 
     def problems(self, changed: set[str]) -> list[tuple[str, str]]:
         """(key, message) for each rule broken by the values of the keys in ``changed``."""
@@ -66,7 +82,9 @@ def event_issues(vms: list[VM], events: list[Event]) -> list[Issue]:
         groups[vm.name] = members
         for name in members:
             groups.setdefault(name, [name])
-            held[name] = _Held(vm.memory, vm.reservation, vm.limit, vm.maxmemctl, vm.power_on)
+            held[name] = _Held(
+                vm.memory, vm.reservation, vm.limit, vm.maxmemctl, vm.power_on, vm.workload
+            )
     found: list[Issue] = []
     order = sorted(range(len(events)), key=lambda i: events[i].at)
     for i in order:
@@ -100,6 +118,11 @@ def _apply(vm: _Held, name: str, keys: list[str], value: Any, at: float) -> str 
         footprint = value if keys[1] == "footprint" and isinstance(value, Amount) else None
         if footprint is not None and footprint.resolve(vm.memory) > vm.memory:
             return f"footprint {footprint.text} is above memory {format_size(vm.memory)}"
+        if keys[1] in ("footprint", "active") and isinstance(value, Amount):
+            vm.sizes.append((at, keys[1], value))
+            active, used = vm.amount_at("active", at), vm.amount_at("footprint", at)
+            if active.resolve(vm.memory) > used.resolve(vm.memory):
+                return f"active {active.text} would be above footprint {used.text}"
         return None
     if keys[0] in ("reservation", "limit", "maxmemctl"):
         setattr(vm, keys[0], value)

@@ -62,7 +62,6 @@ def reclaim(
     pages, owner, rank = swapper.victims(want)
     if budgeted:
         swapper.budget -= len(pages)
-    if budgeted:
         sharing.share(pages, owner)
     private = sharing.gm.state[pages] == PageState.PRIVATE
     to_swap, swap_owner = compressor.compress(pages[private], owner[private])
