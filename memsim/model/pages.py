@@ -9,8 +9,8 @@ array      dtype   meaning
 content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
 state      uint8   backing state, a :class:`PageState`
 order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
-link       int32   sharing-table slot of a shared page or hint; compression sequence number of a
-                   compressed page; -1 otherwise
+link       int32   sharing-table slot of a shared page or of a private page's hint; compression
+                   sequence number of a compressed page; -1 otherwise
 ========== ======= ===========================================================================
 
 That is 17 bytes per guest page (4.25 MiB per GiB of guest memory). A page's *rank* gives its
@@ -20,11 +20,14 @@ guest. A workload phase moves thresholds; it never rewrites the arrays.
 
 Every state change goes through :meth:`GuestMemory.set_state`, which keeps the per-VM count of
 pages in each state exact, so per-step work scales with the pages that change and totals never
-need a pass over all pages.
+need a pass over all pages. A private page's hint in the sharing table lives exactly as long as
+the page stays private with the same contents: :meth:`~GuestMemory.set_state` and
+:meth:`~GuestMemory.rewrite` hand the slots of hints that die to :attr:`GuestMemory.hint_lost`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
@@ -69,6 +72,9 @@ class GuestMemory:
         self.state = np.zeros(total, dtype=np.uint8)
         self.order = np.zeros(total, dtype=np.uint32)
         self.link = np.full(total, -1, dtype=np.int32)
+        #: receives the table slots of hints whose page left PRIVATE or got new contents
+        #: (the page sharing sets it; their link is already -1)
+        self.hint_lost: Callable[[Pages], None] | None = None
         self.counts = np.zeros((len(self.sizes), N_STATES), dtype=np.int64)
         self.counts[:, PageState.UNTOUCHED] = self.sizes
         self.ws = np.zeros(len(self.sizes), dtype=np.int64)  #: working-set ranks per VM
@@ -113,10 +119,28 @@ class GuestMemory:
             n, N_STATES
         )
         new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
+        self._lose_hints(pages[(old == PageState.PRIVATE) & (new_states != PageState.PRIVATE)])
         self.counts += np.bincount(vms * N_STATES + new_states, minlength=n * N_STATES).reshape(
             n, N_STATES
         )
         self.state[pages] = new_states
+
+    def rewrite(self, pages: Pages, content: NDArray[np.uint64]) -> None:
+        """The guest writes ``content`` into ``pages``; a private page that changes loses its
+        hint."""
+        changed = (self.state[pages] == PageState.PRIVATE) & (self.content[pages] != content)
+        self._lose_hints(pages[changed])
+        self.content[pages] = content
+
+    def _lose_hints(self, pages: Pages) -> None:
+        """Unlink the hints of private ``pages`` that hold one and report their slots."""
+        slots = self.link[pages]
+        held = slots >= 0
+        if not held.any():
+            return
+        self.link[pages[held]] = -1
+        if self.hint_lost is not None:
+            self.hint_lost(slots[held].astype(np.int64))
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:
         """Lay out VM ``vm``'s pages: a random hotness order, every page untouched.

@@ -7,7 +7,9 @@ Behaviour (DOMAIN.md §2, [OSDI02] §4):
   ``Mem.ShareScanTime`` per VM, capped host-wide by ``Mem.ShareScanGHz`` × host GHz.
 * A visited private page is hashed and looked up by (salt domain, hash). On a match its
   contents are compared in full; only a true match is shared. A page with no match is kept as a
-  *hint*; a later match validates the hint (still private, contents unchanged) and shares both.
+  *hint*; a later match shares both. A hint lives exactly as long as its page stays private
+  with the same contents: it is dropped when the page is rewritten, shared, reclaimed or freed
+  (through the page's ``link`` to its slot), so the table holds only frames and live hints.
 * The zero page is shared like any other page.
 * A write to a shared page breaks sharing (copy-on-write): the page gets a private copy.
 * Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
@@ -99,6 +101,7 @@ class PageSharing:
         self.scan_start = rng.integers(0, np.maximum(gm.sizes, 1))
         self.scan_stride = np.array([_coprime_stride(int(c), rng) for c in gm.sizes])
         self._credit = np.zeros(n)
+        gm.hint_lost = self._forget_hints
 
     # -- scanning -------------------------------------------------------------------------
     def scan(self, quota: NDArray[np.floating], vms_on: NDArray[np.bool_]) -> int:
@@ -166,36 +169,32 @@ class PageSharing:
         g_salt, g_h = salt[first], h[first]
 
         slot = table.find(g_salt, g_h)
-        if table.full(int((slot < 0).sum())):
-            # sweeping stale hints may remove entries just found: look every key up again
-            self._drop_stale_hints()
-            self._remap(table.reserve(len(first)))
-            slot = table.find(g_salt, g_h)
-        absent = slot < 0
-        slot[absent] = table.insert(g_salt[absent], content[first[absent]])
+        new = slot < 0
+        mapping = table.reserve(int(new.sum()))
+        if mapping is not None:
+            self._remap(mapping)
+            slot[~new] = mapping[slot[~new]]
+        slot[new] = table.insert(g_salt[new], content[first[new]])
 
+        # an old entry is a frame (refs > 0) or a hint, whose page is private with the
+        # entry's contents (hints die with their page's contents: see GuestMemory.hint_lost)
         refs = table.refs[slot]
         hint = table.hint[slot].astype(np.int64)
-        is_hint = refs == 0
-        valid = is_hint & (hint >= 0)
-        hp = np.where(valid, hint, 0)
-        valid &= (gm.state[hp] == PageState.PRIVATE) & (gm.content[hp] == table.content[slot])
-        stale = is_hint & ~valid
-        table.content[slot[stale]] = content[first[stale]]
-        table.hint[slot[stale]] = -1
+        is_hint = (refs == 0) & ~new
 
         frame_content = table.content[slot]
-        match = (content == frame_content[group]) & (pages != np.where(valid, hint, -1)[group])
-        self.false_matches += int((~match & (pages != np.where(valid, hint, -1)[group])).sum())
+        match = (content == frame_content[group]) & (pages != np.where(is_hint, hint, -1)[group])
+        self.false_matches += int((~match & (pages != np.where(is_hint, hint, -1)[group])).sum())
         n_match = np.bincount(group, weights=match, minlength=len(first)).astype(np.int64)
 
         shares_frame = refs > 0
-        joins_hint = valid & (n_match >= 1)
-        forms_frame = stale & (n_match >= 2)
+        joins_hint = is_hint & (n_match >= 1)
+        forms_frame = new & (n_match >= 2)
         sharing_group = shares_frame | joins_hint | forms_frame
-        becomes_hint = stale & (n_match == 1)
+        becomes_hint = new & (n_match == 1)  # a new entry's first page matches itself
 
         table.hint[slot[becomes_hint]] = pages[first[becomes_hint]]
+        gm.link[pages[first[becomes_hint]]] = slot[becomes_hint]
         added = n_match + joins_hint
         table.refs[slot[sharing_group]] += added[sharing_group].astype(np.int32)
         table.hint[slot[joins_hint]] = -1
@@ -211,6 +210,7 @@ class PageSharing:
         gm = self.gm
         zero = gm.content[pages] == 0
         self.zero_shared += np.bincount(owner[zero], minlength=gm.n_vms)
+        gm.link[pages] = -1  # a hint joining its frame keeps its entry (now the frame)
         gm.set_state(pages, PageState.SHARED, owner)
         gm.link[pages] = slots
 
@@ -232,25 +232,40 @@ class PageSharing:
         self.cow_breaks += np.bincount(owner, minlength=self.gm.n_vms)
         self.gm.set_state(pages, PageState.PRIVATE, owner)
 
-    def _drop_stale_hints(self) -> None:
-        """Forget hints whose page was rewritten, freed or reclaimed since it was scanned.
+    def _forget_hints(self, slots: Index) -> None:
+        """Drop the hint entries at ``slots``: their pages left PRIVATE or were rewritten.
 
-        ESX finds a stale hint lazily, on the next match; memsim also sweeps them out before
-        the table is rebuilt, so hints never outnumber the private pages they stand for.
+        On ESX that machine page is gone or changed, so the hint can never validate; dropping
+        it at once (through the page's link) keeps the table to live hints and frames, and
+        results independent of when the table is rebuilt.
+        """
+        self.table.drop(slots)
+
+    def check_hints(self) -> None:
+        """Every live hint names a private page, linked back, with the entry's contents.
+
+        A pass over the table and all pages, for tests.
         """
         table, gm = self.table, self.gm
-        slots = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
-        hint = table.hint[slots].astype(np.int64)
-        page = np.maximum(hint, 0)
-        valid = (hint >= 0) & (gm.state[page] == PageState.PRIVATE)
-        valid &= gm.content[page] == table.content[slots]
-        table.drop(slots[~valid])
+        hints = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
+        pages = table.hint[hints].astype(np.int64)
+        if np.any(pages < 0):
+            raise AssertionError("a live table entry is neither a frame nor a hint")
+        if not np.all(gm.state[pages] == PageState.PRIVATE):
+            raise AssertionError("a hint names a page that is not private")
+        if not np.array_equal(gm.link[pages], hints):
+            raise AssertionError("a hint's page does not link back to it")
+        if not np.all(gm.content[pages] == table.content[hints]):
+            raise AssertionError("a hint's page no longer holds the entry's contents")
+        linked = int(((gm.state == PageState.PRIVATE) & (gm.link >= 0)).sum())
+        if linked != len(hints):
+            raise AssertionError(f"{linked} private pages link to {len(hints)} hints")
 
-    def _remap(self, mapping: Index | None) -> None:
-        if mapping is None:
-            return
-        shared = np.flatnonzero(self.gm.state == PageState.SHARED)
-        self.gm.link[shared] = mapping[self.gm.link[shared]]
+    def _remap(self, mapping: Index) -> None:
+        """Follow a table rebuild: shared pages' frames and private pages' hints moved."""
+        gm = self.gm
+        linked = np.flatnonzero((gm.link >= 0) & (gm.state <= PageState.SHARED))
+        gm.link[linked] = mapping[gm.link[linked]]
 
     # -- accounting -----------------------------------------------------------------------
     def charge(self) -> NDArray[np.float64]:
