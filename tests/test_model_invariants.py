@@ -74,7 +74,7 @@ def test_identity_and_bounds_hold_at_every_step(text: str) -> None:
     for t in range(1, 240, 7):
         sim.env.run(until=t)
         host.check_identity()
-        host.sharing.check_hints()
+        host.sharing.check_links()
         assert host.free() >= 0
         # the count of host-reclaimed working-set pages, kept incrementally, never drifts
         assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memsim.model.pages import GuestMemory, PageState
+from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.sharing import PageSharing, salt_domains
 from memsim.model.reclaim.table import ShareTable
 
@@ -132,7 +132,7 @@ def test_rewritten_hints_die_and_rebuilds_keep_the_table_consistent() -> None:
     assert np.array_equal(refs[live], table.refs[live])
     # the rewritten pages' hints are gone: every live hint names a private page with its
     # contents, linked back to its slot
-    s.check_hints()
+    s.check_links()
     assert table.live == table.frames + int((live & (table.refs == 0)).sum())
 
 
@@ -145,7 +145,7 @@ def test_a_hint_dies_when_its_page_leaves_private_memory() -> None:
     s.gm.set_state(np.array([0]), PageState.PRIVATE, np.array([0]))  # decompressed, same data
     s.share(np.array([2]), np.array([1]))
     assert s.table.frames == 0  # the dead hint did not revive
-    s.check_hints()
+    s.check_links()
 
 
 def test_rewriting_the_same_contents_keeps_the_hint() -> None:
@@ -186,8 +186,29 @@ def test_results_do_not_depend_on_when_the_table_is_rebuilt(
             gm.rewrite(private[::2], ops.integers(0, 40, len(private[::2])).astype(np.uint64))
             gm.set_state(private[1::2], PageState.SWAPPED)
             gm.set_state(private[1::2], PageState.PRIVATE)
-            s.check_hints()
+            s.check_links()
         runs.append((gm.state.copy(), gm.content.copy(), s.table.frames, s.table.live))
     (state_a, content_a, *rest_a), (state_b, content_b, *rest_b) = runs
     assert np.array_equal(state_a, state_b) and np.array_equal(content_a, content_b)
     assert rest_a == rest_b
+
+
+def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
+    s = sharing_of([[42, 1], [42, 2]], [0, 0])
+    gm = s.gm
+    gm.link[0] = SOLO
+    s.scan(np.array([2.0, 0.0]), np.ones(2, bool))
+    assert s.table.live == 1 and gm.link[0] == SOLO  # page 1 became a hint, page 0 skipped
+    gm.set_state(np.array([0]), PageState.SWAPPED, np.array([0]))
+    assert gm.link[0] == -1
+    gm.link[3] = SOLO
+    gm.rewrite(np.array([3]), np.array([7], dtype=np.uint64))
+    assert gm.link[3] == -1  # new contents: the writer decides again
+
+
+def test_short_hashes_scan_solo_pages_too() -> None:
+    # with a short hash a solo page can still make a false match, so it must be looked up
+    s = sharing_of([[42, 1]], [0], hash_bits=8)
+    s.gm.link[0] = SOLO
+    s.scan(np.array([2.0]), np.ones(1, bool))
+    assert s.table.live == 2

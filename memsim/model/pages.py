@@ -9,8 +9,9 @@ array      dtype   meaning
 content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
 state      uint8   backing state, a :class:`PageState`
 order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
-link       int32   sharing-table slot of a shared page or of a private page's hint; compression
-                   sequence number of a compressed page; -1 otherwise
+link       int32   sharing-table slot of a shared page or of a private page's hint; ``SOLO`` (−2)
+                   for a private page whose contents no other page of its salt domain can hold;
+                   compression sequence number of a compressed page; -1 otherwise
 ========== ======= ===========================================================================
 
 That is 17 bytes per guest page (4.25 MiB per GiB of guest memory). A page's *rank* gives its
@@ -34,6 +35,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 Pages = NDArray[np.int64]
+
+
+#: ``link`` of a private page the scanner may skip: no other page can hold its contents (set by
+#: the writer; cleared when the page leaves PRIVATE or is rewritten; ``-1`` is always safe)
+SOLO = -2
 
 
 class PageState(IntEnum):
@@ -133,13 +139,14 @@ class GuestMemory:
         self.content[pages] = content
 
     def _lose_hints(self, pages: Pages) -> None:
-        """Unlink the hints of private ``pages`` that hold one and report their slots."""
+        """Private ``pages`` change: unlink their hints (reporting the slots) and solo marks."""
         slots = self.link[pages]
-        held = slots >= 0
+        held = slots != -1
         if not held.any():
             return
         self.link[pages[held]] = -1
-        if self.hint_lost is not None:
+        held &= slots >= 0
+        if self.hint_lost is not None and held.any():
             self.hint_lost(slots[held].astype(np.int64))
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:

@@ -12,6 +12,8 @@ Behaviour (DOMAIN.md §2, [OSDI02] §4):
   (through the page's ``link`` to its slot), so the table holds only frames and live hints.
 * The zero page is shared like any other page.
 * A write to a shared page breaks sharing (copy-on-write): the page gets a private copy.
+* A page no other page can match (``SOLO``: unique to its VM, freshly written, or a family page
+  with no family peer in its domain) is not hashed at all: skipping it changes no result.
 * Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
 * Large-page VMs are scanned (hashes kept) but not shared until their large pages are broken;
   breaking shares at once from what was scanned ("share before swap").
@@ -23,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model.hashing import mix64
-from memsim.model.pages import GuestMemory, PageState
+from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
 
 Index = NDArray[np.int64]
@@ -119,9 +121,18 @@ class PageSharing:
             return 0
         pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
         self.scan_pos[vms] += take[vms]
-        mask = (self.gm.state[pages] == PageState.PRIVATE) & ~self.large[owner]
+        mask = self._shareable(pages) & ~self.large[owner]
         self.share(pages[mask], owner[mask])
         return int(take.sum())
+
+    def _shareable(self, pages: Index) -> NDArray[np.bool_]:
+        """Private pages that may find a partner: with exact (64-bit) hashes, pages marked
+        ``SOLO`` are skipped, since their look-up and hint can change no result."""
+        gm = self.gm
+        mask = gm.state[pages] == PageState.PRIVATE
+        if self.table.hash_bits >= 64:  # page_hash is then a bijection: no false matches
+            mask &= gm.link[pages] != SOLO
+        return mask
 
     def _positions(self, vms: Index, first: Index, count: Index) -> tuple[Index, Index]:
         """Global pages at scan positions [first, first + count) of each VM in ``vms``."""
@@ -141,7 +152,7 @@ class PageSharing:
         self.large[vms] = False
         seen = np.minimum(self.scan_pos[vms], self.gm.sizes[vms])
         pages, owner = self._positions(vms, np.zeros(len(vms), dtype=np.int64), seen)
-        mask = self.gm.state[pages] == PageState.PRIVATE
+        mask = self._shareable(pages)
         self.share(pages[mask], owner[mask])
 
     # -- sharing --------------------------------------------------------------------------
@@ -241,8 +252,10 @@ class PageSharing:
         """
         self.table.drop(slots)
 
-    def check_hints(self) -> None:
-        """Every live hint names a private page, linked back, with the entry's contents.
+    def check_links(self) -> None:
+        """Every live hint names a private page, linked back, with the entry's contents; every
+        ``SOLO`` page is private and no other resident page of its salt domain holds its
+        contents.
 
         A pass over the table and all pages, for tests.
         """
@@ -260,6 +273,14 @@ class PageSharing:
         linked = int(((gm.state == PageState.PRIVATE) & (gm.link >= 0)).sum())
         if linked != len(hints):
             raise AssertionError(f"{linked} private pages link to {len(hints)} hints")
+        solo = gm.link == SOLO
+        if np.any(solo & (gm.state != PageState.PRIVATE)):
+            raise AssertionError("a page marked SOLO is not private")
+        resident = np.flatnonzero((gm.state == PageState.PRIVATE) | (gm.state == PageState.SHARED))
+        key = np.stack([self.domain[gm.vm_of(resident)].astype(np.uint64), gm.content[resident]])
+        _, inverse, counts = np.unique(key, axis=1, return_inverse=True, return_counts=True)
+        if np.any(solo[resident] & (counts[inverse.ravel()] > 1)):
+            raise AssertionError("a page marked SOLO shares its contents with another page")
 
     def _remap(self, mapping: Index) -> None:
         """Follow a table rebuild: shared pages' frames and private pages' hints moved."""
