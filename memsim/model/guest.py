@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
-from memsim.model.pages import SOLO, PageState
+from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
 from memsim.workload.content import ContentModel
@@ -180,13 +180,15 @@ class Guests:
         """Mark written ``pages`` whose ``content`` no other page of the salt domain can hold.
 
         Such a page (unique to its VM and rank, a fresh write, or a family page of a VM with no
-        family peer) can never be shared, so the TPS scanner skips it. Written pages are the
-        private ones now holding ``content`` (a page the grant refused keeps its old state).
+        family peer) can never be shared, so the TPS scanner skips it
+        (:meth:`GuestMemory.mark_solo`).
         """
-        gm = self.host.gm
-        mark = solo & (gm.link[pages] == -1) & (gm.state[pages] == PageState.PRIVATE)
-        mark &= gm.content[pages] == content
-        gm.link[pages[mark]] = SOLO
+        if solo is False:
+            return
+        if solo is True:
+            self.host.gm.mark_solo(pages, content, np.ones(len(pages), dtype=bool))
+        else:
+            self.host.gm.mark_solo(pages[solo], content[solo], solo[solo])
 
     def _count_blocked(self, missing: Index, wanted: Index, dt: float) -> None:
         """Time VMs wait because they could not get memory (share of the step not served)."""

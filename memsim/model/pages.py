@@ -34,12 +34,12 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import kernels
+from memsim.model.kernels import SOLO
+
 Pages = NDArray[np.int64]
 
-
-#: ``link`` of a private page the scanner may skip: no other page can hold its contents (set by
-#: the writer; cleared when the page leaves PRIVATE or is rewritten; ``-1`` is always safe)
-SOLO = -2
+__all__ = ["N_STATES", "SOLO", "GuestMemory", "PageState"]
 
 
 class PageState(IntEnum):
@@ -119,35 +119,26 @@ class GuestMemory:
             return
         if vms is None:
             vms = self.vm_of(pages)
-        old = self.state[pages]
-        n = self.n_vms
-        self.counts -= np.bincount(vms * N_STATES + old, minlength=n * N_STATES).reshape(
-            n, N_STATES
-        )
         new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
-        self._lose_hints(pages[(old == PageState.PRIVATE) & (new_states != PageState.PRIVATE)])
-        self.counts += np.bincount(vms * N_STATES + new_states, minlength=n * N_STATES).reshape(
-            n, N_STATES
-        )
-        self.state[pages] = new_states
+        lost = kernels.set_state(self.state, self.link, self.counts, pages, vms, new_states)
+        self._report(lost)
 
     def rewrite(self, pages: Pages, content: NDArray[np.uint64]) -> None:
         """The guest writes ``content`` into ``pages``; a private page that changes loses its
-        hint."""
-        changed = (self.state[pages] == PageState.PRIVATE) & (self.content[pages] != content)
-        self._lose_hints(pages[changed])
-        self.content[pages] = content
+        hint (and solo mark)."""
+        self._report(kernels.rewrite(self.state, self.content, self.link, pages, content))
 
-    def _lose_hints(self, pages: Pages) -> None:
-        """Private ``pages`` change: unlink their hints (reporting the slots) and solo marks."""
-        slots = self.link[pages]
-        held = slots != -1
-        if not held.any():
-            return
-        self.link[pages[held]] = -1
-        held &= slots >= 0
-        if self.hint_lost is not None and held.any():
-            self.hint_lost(slots[held].astype(np.int64))
+    def mark_solo(self, pages: Pages, content: NDArray[np.uint64], solo: NDArray[np.bool_]) -> None:
+        """Mark ``SOLO`` the written ``pages`` whose ``content`` no other page can hold.
+
+        Written pages are the private, unlinked ones now holding ``content`` (a page whose
+        write was refused keeps its old state or contents).
+        """
+        kernels.mark_solo(self.state, self.content, self.link, pages, content, solo)
+
+    def _report(self, slots: Pages) -> None:
+        if len(slots) and self.hint_lost is not None:
+            self.hint_lost(slots)
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:
         """Lay out VM ``vm``'s pages: a random hotness order, every page untouched.

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import kernels
 from memsim.model.hashing import mix64
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
@@ -136,13 +137,10 @@ class PageSharing:
 
     def _positions(self, vms: Index, first: Index, count: Index) -> tuple[Index, Index]:
         """Global pages at scan positions [first, first + count) of each VM in ``vms``."""
-        owner = np.repeat(vms, count)
-        starts = np.cumsum(count) - count
-        k = np.arange(int(count.sum())) - np.repeat(starts, count)
-        size = self.gm.sizes[owner]
-        pos = (np.repeat(first, count) + k) % size
-        local = (self.scan_start[owner] + pos * self.scan_stride[owner]) % size
-        return self.gm.offsets[owner] + local, owner
+        gm = self.gm
+        return kernels.scan_positions(
+            vms, first, count, gm.offsets, gm.sizes, self.scan_start, self.scan_stride
+        )
 
     def break_large(self, vms: Index) -> None:
         """Break the large pages of ``vms``; share at once what the scanner already hashed."""
@@ -284,9 +282,7 @@ class PageSharing:
 
     def _remap(self, mapping: Index) -> None:
         """Follow a table rebuild: shared pages' frames and private pages' hints moved."""
-        gm = self.gm
-        linked = np.flatnonzero((gm.link >= 0) & (gm.state <= PageState.SHARED))
-        gm.link[linked] = mapping[gm.link[linked]]
+        kernels.remap_links(self.gm.state, self.gm.link, mapping)
 
     # -- accounting -----------------------------------------------------------------------
     def charge(self) -> NDArray[np.float64]:
