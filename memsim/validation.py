@@ -28,6 +28,7 @@ class Row:
     memsim: str
     tolerance: str
     met: bool
+    not_met: str | None = None  #: why the model does not reach it, when known
 
 
 def _claims_rows(experiment: str, name: str, published: list[str]) -> list[Row]:
@@ -40,7 +41,7 @@ def _claims_rows(experiment: str, name: str, published: list[str]) -> list[Row]:
         shown = (
             o.measured if isinstance(o.measured, str) or o.measured is None else f"{o.measured:.3g}"
         )
-        rows.append(Row(experiment, pub, f"{o.claim}: {shown}", o.detail, o.passed))
+        rows.append(Row(experiment, pub, f"{o.claim}: {shown}", o.detail, o.passed, o.not_met))
     return rows
 
 
@@ -203,7 +204,8 @@ def table(rows: list[Row]) -> str:
     """The rows as a Markdown table."""
     lines = ["| experiment | published | memsim | tolerance | met? |", "|---|---|---|---|---|"]
     for r in rows:
-        cells = (r.experiment, r.published, r.memsim, r.tolerance, "yes" if r.met else "**no**")
+        met = "yes" if r.met else f"**not met**: {r.not_met}" if r.not_met else "**no**"
+        cells = (r.experiment, r.published, r.memsim, r.tolerance, met)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -142,6 +142,7 @@ def test_rules_hold_at_every_step(text: str) -> None:
         sim.env.run(until=t)
         on = host.on
         host.check_identity()
+        host.sharing.check_links()
         assert host.free() >= 0
         # the count of host-reclaimed working-set pages, kept incrementally, never drifts
         assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from memsim.model.pages import GuestMemory, PageState
+from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.sharing import PageSharing, salt_domains
+from memsim.model.reclaim.table import ShareTable
 
 
 def sharing_of(contents: list[list[int]], domains: list[int], hash_bits: int = 64) -> PageSharing:
@@ -52,7 +55,7 @@ def test_hint_then_match_shares_both() -> None:
 def test_stale_hint_is_not_shared() -> None:
     s = sharing_of([[42, 1], [42, 2]], [0, 0])
     s.share(np.array([0]), np.array([0]))
-    s.gm.content[0] = 99  # the hinted page was rewritten
+    s.gm.rewrite(np.array([0]), np.array([99], dtype=np.uint64))  # the hinted page changes
     s.share(np.array([2]), np.array([1]))
     assert s.table.frames == 0
     assert s.gm.state[0] == PageState.PRIVATE
@@ -112,13 +115,13 @@ def test_large_pages_share_only_once_broken_without_rescan() -> None:
     assert s.gm.count(PageState.SHARED).sum() == 128
 
 
-def test_stale_hints_swept_at_rebuild_keep_the_table_consistent() -> None:
+def test_rewritten_hints_die_and_rebuilds_keep_the_table_consistent() -> None:
     n = 12_000  # more hints than the initial table holds: forces rebuilds
     first = list(range(1, n + 1))
     s = sharing_of([first, first, [0] * 8], [0, 0, 0])
     gm = s.gm
     s.share(np.arange(n), np.zeros(n, dtype=np.int64))  # VM 0: all hints
-    gm.content[:n] += np.uint64(10 * n)  # VM 0 rewritten: every hint is stale
+    gm.rewrite(np.arange(n), gm.content[:n] + np.uint64(10 * n))  # VM 0 rewritten
     s.share(np.arange(n, 2 * n), np.ones(n, dtype=np.int64))  # VM 1 meets the stale hints
     share_all_private(s)
     table = s.table
@@ -127,8 +130,85 @@ def test_stale_hints_swept_at_rebuild_keep_the_table_consistent() -> None:
     shared = np.flatnonzero(gm.state == PageState.SHARED)
     refs = np.bincount(gm.link[shared], minlength=table.capacity)
     assert np.array_equal(refs[live], table.refs[live])
-    # stale hints are gone: every live hint names a private page with its contents
-    hints = np.flatnonzero(live & (table.refs == 0))
-    pages = table.hint[hints]
-    assert np.all(gm.state[pages] == PageState.PRIVATE)
-    assert np.all(gm.content[pages] == table.content[hints])
+    # the rewritten pages' hints are gone: every live hint names a private page with its
+    # contents, linked back to its slot
+    s.check_links()
+    assert table.live == table.frames + int((live & (table.refs == 0)).sum())
+
+
+def test_a_hint_dies_when_its_page_leaves_private_memory() -> None:
+    s = sharing_of([[42, 1], [42, 2]], [0, 0])
+    s.share(np.array([0]), np.array([0]))
+    assert s.table.live == 1 and s.gm.link[0] >= 0
+    s.gm.set_state(np.array([0]), PageState.COMPRESSED, np.array([0]))
+    assert s.table.live == 0 and s.gm.link[0] == -1  # gone at once, no sweep
+    s.gm.set_state(np.array([0]), PageState.PRIVATE, np.array([0]))  # decompressed, same data
+    s.share(np.array([2]), np.array([1]))
+    assert s.table.frames == 0  # the dead hint did not revive
+    s.check_links()
+
+
+def test_rewriting_the_same_contents_keeps_the_hint() -> None:
+    s = sharing_of([[42, 1], [42, 2]], [0, 0])
+    s.share(np.array([0]), np.array([0]))
+    s.gm.rewrite(np.array([0]), np.array([42], dtype=np.uint64))
+    s.share(np.array([2]), np.array([1]))
+    assert s.table.frames == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rounds=st.integers(1, 6),
+    hash_bits=st.sampled_from([3, 64]),
+)
+def test_results_do_not_depend_on_when_the_table_is_rebuilt(
+    seed: int, rounds: int, hash_bits: int
+) -> None:
+    """Scans, rewrites, reclaims and copy-on-write breaks give the same pages, frames and hints
+    whether the table starts tiny (many rebuilds) or large (none)."""
+    rng = np.random.default_rng(seed)
+    contents = [list(rng.integers(0, 40, 300)) for _ in range(3)]
+    runs = []
+    for capacity in (1 << 4, 1 << 12):
+        s = sharing_of(contents, [0, 0, 0], hash_bits)
+        s.table = ShareTable(hash_bits, capacity)
+        ops = np.random.default_rng(seed + 1)
+        gm = s.gm
+        for _ in range(rounds):
+            private = np.flatnonzero(gm.state == PageState.PRIVATE)
+            scan = ops.permutation(private)[: len(private) // 2]
+            s.share(scan, gm.vm_of(scan))
+            pages = ops.choice(len(gm.state), 60, replace=False)
+            shared = pages[gm.state[pages] == PageState.SHARED]
+            s.break_cow(shared, gm.vm_of(shared))
+            private = pages[gm.state[pages] == PageState.PRIVATE]
+            gm.rewrite(private[::2], ops.integers(0, 40, len(private[::2])).astype(np.uint64))
+            gm.set_state(private[1::2], PageState.SWAPPED)
+            gm.set_state(private[1::2], PageState.PRIVATE)
+            s.check_links()
+        runs.append((gm.state.copy(), gm.content.copy(), s.table.frames, s.table.live))
+    (state_a, content_a, *rest_a), (state_b, content_b, *rest_b) = runs
+    assert np.array_equal(state_a, state_b) and np.array_equal(content_a, content_b)
+    assert rest_a == rest_b
+
+
+def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
+    s = sharing_of([[42, 1], [42, 2]], [0, 0])
+    gm = s.gm
+    gm.link[0] = SOLO
+    s.scan(np.array([2.0, 0.0]), np.ones(2, bool))
+    assert s.table.live == 1 and gm.link[0] == SOLO  # page 1 became a hint, page 0 skipped
+    gm.set_state(np.array([0]), PageState.SWAPPED, np.array([0]))
+    assert gm.link[0] == -1
+    gm.link[3] = SOLO
+    gm.rewrite(np.array([3]), np.array([7], dtype=np.uint64))
+    assert gm.link[3] == -1  # new contents: the writer decides again
+
+
+def test_short_hashes_scan_solo_pages_too() -> None:
+    # with a short hash a solo page can still make a false match, so it must be looked up
+    s = sharing_of([[42, 1]], [0], hash_bits=8)
+    s.gm.link[0] = SOLO
+    s.scan(np.array([2.0]), np.ones(1, bool))
+    assert s.table.live == 2

@@ -66,6 +66,13 @@ class Guests:
         self.blocked_time = np.zeros(n)  #: cumulative seconds blocked in low
         self.guest_swapped_in = np.zeros(n, dtype=np.int64)
         self.progress = np.ones(n)  #: share of the last step the guest was not stalled
+        family, domain = content.family, host.sharing.domain
+        #: another VM of the same guest family shares the VM's salt domain (so its family
+        #: pages may find a partner)
+        self.family_peer = np.array(
+            [((family == family[v]) & (domain == domain[v])).sum() > 1 for v in range(n)],
+            dtype=bool,
+        )
 
     def power_on(self, vm: int, zero_boot: bool) -> None:
         """Start VM ``vm``: nothing in use yet; a zeroing guest will touch every page."""
@@ -131,7 +138,9 @@ class Guests:
             return
         owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
         pages = host.gm.by_rank(owner, rank)
-        written = self._back(pages, owner, rank, self.content.contents(owner, rank))
+        content, family, unique = self.content.contents(owner, rank)
+        solo = unique | (family & ~self.family_peer[owner])
+        written = self._back(pages, owner, rank, content, solo)
         done = np.bincount(host.gm.vm_of(written), minlength=len(grow))
         # growth is in rank order: a VM advances by what it could write (in order, mostly)
         self.footprint += np.minimum(done, grow)
@@ -148,23 +157,47 @@ class Guests:
         ballooned = host.gm.state[pages] == PageState.BALLOONED
         keep = ~ballooned
         zeros = np.zeros(int(keep.sum()), dtype=np.uint64)
-        written = self._back(pages[keep], owner[keep], rank[keep], zeros)
+        written = self._back(pages[keep], owner[keep], rank[keep], zeros, False)
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
         done += np.bincount(owner[ballooned], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
         self._count_blocked(count - done, count, 1.0)
 
-    def _back(self, pages: Index, owner: Index, rank: Index, content: NDArray[np.uint64]) -> Index:
+    def _back(
+        self,
+        pages: Index,
+        owner: Index,
+        rank: Index,
+        content: NDArray[np.uint64],
+        solo: NDArray[np.bool_] | bool,
+    ) -> Index:
         """:meth:`Host.back` after VMs at their limit made room, keeping the count of
         reclaimed working-set pages exact."""
         gm = self.host.gm
         make_room(self.host, self.swapper, self.host.demand(pages, owner))
         was = gm.state[pages] >= PageState.COMPRESSED
         written = self.host.back(pages, owner, content)
+        self._mark_solo(pages, content, solo)
         if was.any():
             back = was & (gm.state[pages] == PageState.PRIVATE)
             gm.expose(owner[back], rank[back], -1)
         return written
+
+    def _mark_solo(
+        self, pages: Index, content: NDArray[np.uint64], solo: NDArray[np.bool_] | bool
+    ) -> None:
+        """Mark written ``pages`` whose ``content`` no other page of the salt domain can hold.
+
+        Such a page (unique to its VM and rank, a fresh write, or a family page of a VM with no
+        family peer) can never be shared, so the TPS scanner skips it
+        (:meth:`GuestMemory.mark_solo`).
+        """
+        if solo is False:
+            return
+        if solo is True:
+            self.host.gm.mark_solo(pages, content, np.ones(len(pages), dtype=bool))
+        else:
+            self.host.gm.mark_solo(pages[solo], content[solo], solo[solo])
 
     def _count_blocked(self, missing: Index, wanted: Index, dt: float) -> None:
         """Time VMs wait because they could not get memory (share of the step not served)."""
@@ -190,7 +223,9 @@ class Guests:
         state = host.gm.state[pages]
         resident = (state == PageState.PRIVATE) | (state == PageState.SHARED)
         pages, owner = pages[resident], owner[resident]
-        host.back(pages, owner, self.content.fresh(len(pages)))
+        fresh = self.content.fresh(len(pages))
+        host.back(pages, owner, fresh)
+        self._mark_solo(pages, fresh, True)
 
     def _read_dataset(
         self, dt: float, touch_period: float, rng: np.random.Generator, disk_latency: float

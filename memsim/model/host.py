@@ -270,7 +270,7 @@ class Host:
             self._back_fresh(pages[fresh], owner[fresh])
         stale = ~(shared | fresh) & (state != PageState.PRIVATE)
         gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
-        gm.content[pages] = content
+        gm.rewrite(pages, content)
         return pages
 
     def demand(self, pages: Index, owner: Index) -> Index:

@@ -9,8 +9,9 @@ array      dtype   meaning
 content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
 state      uint8   backing state, a :class:`PageState`
 order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
-link       int32   sharing-table slot of a shared page or hint; compression sequence number of a
-                   compressed page; -1 otherwise
+link       int32   sharing-table slot of a shared page or of a private page's hint; ``SOLO`` (−2)
+                   for a private page whose contents no other page of its salt domain can hold;
+                   compression sequence number of a compressed page; -1 otherwise
 ========== ======= ===========================================================================
 
 That is 17 bytes per guest page (4.25 MiB per GiB of guest memory). A page's *rank* gives its
@@ -20,17 +21,25 @@ guest. A workload phase moves thresholds; it never rewrites the arrays.
 
 Every state change goes through :meth:`GuestMemory.set_state`, which keeps the per-VM count of
 pages in each state exact, so per-step work scales with the pages that change and totals never
-need a pass over all pages.
+need a pass over all pages. A private page's hint in the sharing table lives exactly as long as
+the page stays private with the same contents: :meth:`~GuestMemory.set_state` and
+:meth:`~GuestMemory.rewrite` hand the slots of hints that die to :attr:`GuestMemory.hint_lost`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import kernels
+from memsim.model.kernels import SOLO
+
 Pages = NDArray[np.int64]
+
+__all__ = ["N_STATES", "SOLO", "GuestMemory", "PageState"]
 
 
 class PageState(IntEnum):
@@ -69,6 +78,9 @@ class GuestMemory:
         self.state = np.zeros(total, dtype=np.uint8)
         self.order = np.zeros(total, dtype=np.uint32)
         self.link = np.full(total, -1, dtype=np.int32)
+        #: receives the table slots of hints whose page left PRIVATE or got new contents
+        #: (the page sharing sets it; their link is already -1)
+        self.hint_lost: Callable[[Pages], None] | None = None
         self.counts = np.zeros((len(self.sizes), N_STATES), dtype=np.int64)
         self.counts[:, PageState.UNTOUCHED] = self.sizes
         self.ws = np.zeros(len(self.sizes), dtype=np.int64)  #: working-set ranks per VM
@@ -107,16 +119,26 @@ class GuestMemory:
             return
         if vms is None:
             vms = self.vm_of(pages)
-        old = self.state[pages]
-        n = self.n_vms
-        self.counts -= np.bincount(vms * N_STATES + old, minlength=n * N_STATES).reshape(
-            n, N_STATES
-        )
         new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
-        self.counts += np.bincount(vms * N_STATES + new_states, minlength=n * N_STATES).reshape(
-            n, N_STATES
-        )
-        self.state[pages] = new_states
+        lost = kernels.set_state(self.state, self.link, self.counts, pages, vms, new_states)
+        self._report(lost)
+
+    def rewrite(self, pages: Pages, content: NDArray[np.uint64]) -> None:
+        """The guest writes ``content`` into ``pages``; a private page that changes loses its
+        hint (and solo mark)."""
+        self._report(kernels.rewrite(self.state, self.content, self.link, pages, content))
+
+    def mark_solo(self, pages: Pages, content: NDArray[np.uint64], solo: NDArray[np.bool_]) -> None:
+        """Mark ``SOLO`` the written ``pages`` whose ``content`` no other page can hold.
+
+        Written pages are the private, unlinked ones now holding ``content`` (a page whose
+        write was refused keeps its old state or contents).
+        """
+        kernels.mark_solo(self.state, self.content, self.link, pages, content, solo)
+
+    def _report(self, slots: Pages) -> None:
+        if len(slots) and self.hint_lost is not None:
+            self.hint_lost(slots)
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:
         """Lay out VM ``vm``'s pages: a random hotness order, every page untouched.

@@ -16,7 +16,7 @@ computed in :mod:`memsim.results.relations`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pandas as pd
@@ -48,12 +48,14 @@ class ClaimResult:
         measured: What the results show (the worst value in a window), or None if nothing.
         passed: Whether the test holds.
         detail: Why not, or what was compared.
+        not_met: The scenario's reason why the model does not reach this result, if any.
     """
 
     claim: str
     measured: float | str | None
     passed: bool
     detail: str = ""
+    not_met: str | None = None
 
 
 Outcome = tuple[Any, bool, str]
@@ -230,4 +232,8 @@ def _plain(value: Any) -> float | str:
 
 def evaluate(claims: Iterable[Claim], results: ResultsLike) -> list[ClaimResult]:
     """Check claims against results; see :func:`evaluate_claim`."""
-    return [result for claim in claims for result in evaluate_claim(claim, results)]
+    return [
+        replace(result, not_met=claim.not_met)
+        for claim in claims
+        for result in evaluate_claim(claim, results)
+    ]

@@ -102,7 +102,7 @@ HOST_COUNTERS = (
 """Host counters (DESIGN.md §4.2, and the recorder's others)."""
 STATES = ("high", "clear", "soft", "hard", "low")
 """Free-memory states of the host (docs/model.md §1)."""
-_KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho")
+_KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho", "not_met")
 
 
 def _measure(value: object) -> float | str:
@@ -291,6 +291,9 @@ class Claim(Frozen):
         vm: The VM it is about (after group expansion); None for the host.
         checks: Conditions by counter, for a VM claim.
         host: Conditions by counter, for a host claim.
+        not_met: Why the model does not reach this (published) result. The claim stays as
+            published and is expected to fail: the validation table shows it as not met with
+            this reason, and the tests fail if it passes (the note is then stale).
     """
 
     at: Time | None = None
@@ -301,6 +304,7 @@ class Claim(Frozen):
     checks: dict[str, Condition] | None = None
     host: dict[str, Condition] | None = None
     equal_rho: EqualRho | None = None
+    not_met: str | None = Field(None, min_length=1)
 
     @model_validator(mode="before")
     @classmethod

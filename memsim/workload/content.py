@@ -63,8 +63,15 @@ class ContentModel:
         self.zero[vm], self.shared[vm], self.duplicate[vm] = zero, shared, duplicate
         self.dup_pool[vm] = max(1, int(duplicate * footprint / 2))
 
-    def contents(self, owner: Index, rank: Index) -> U64:
-        """Contents the guest writes at hotness rank ``rank`` of VM ``owner``."""
+    def contents(
+        self, owner: Index, rank: Index
+    ) -> tuple[U64, NDArray[np.bool_], NDArray[np.bool_]]:
+        """Contents the guest writes at hotness rank ``rank`` of VM ``owner``, and which of them
+        are family pages and which are unique to the VM.
+
+        A unique page's id is held by that (VM, rank) only; a family page's by the same rank of
+        VMs of the same family; zero and duplicate pages repeat within the VM.
+        """
         r = rank.astype(np.uint64)
         fam = combine(self.family[owner] ^ _FAMILY, r)
         is_shared = unit_interval(fam) < self.shared[owner]
@@ -78,7 +85,8 @@ class ContentModel:
         unique = combine(self.vm_key[owner] ^ _UNIQUE, r)
         out = np.where(is_shared, mix64(fam), np.where(is_dup, dup, unique))
         out = np.where(is_zero, np.uint64(0), out)
-        return np.where((out == 0) & ~is_zero, np.uint64(1), out).astype(np.uint64)
+        out = np.where((out == 0) & ~is_zero, np.uint64(1), out).astype(np.uint64)
+        return out, is_shared, ~is_shared & ~is_zero & ~is_dup
 
     def fresh(self, n: int) -> U64:
         """``n`` new contents for pages the guest rewrites."""

@@ -7,9 +7,13 @@ Behaviour (docs/model.md §2, [OSDI02] §4):
   ``Mem.ShareScanTime`` per VM, capped host-wide by ``Mem.ShareScanGHz`` × host GHz.
 * A visited private page is hashed and looked up by (salt domain, hash). On a match its
   contents are compared in full; only a true match is shared. A page with no match is kept as a
-  *hint*; a later match validates the hint (still private, contents unchanged) and shares both.
+  *hint*; a later match shares both. A hint lives exactly as long as its page stays private
+  with the same contents: it is dropped when the page is rewritten, shared, reclaimed or freed
+  (through the page's ``link`` to its slot), so the table holds only frames and live hints.
 * The zero page is shared like any other page.
 * A write to a shared page breaks sharing (copy-on-write): the page gets a private copy.
+* A page no other page can match (``SOLO``: unique to its VM, freshly written, or a family page
+  with no family peer in its domain) is not hashed at all: skipping it changes no result.
 * Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
 * Large-page VMs are scanned (hashes kept) but not shared until their large pages are broken;
   breaking shares at once from what was scanned ("share before swap").
@@ -20,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import kernels
 from memsim.model.hashing import mix64
-from memsim.model.pages import GuestMemory, PageState
+from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
 
 Index = NDArray[np.int64]
@@ -99,6 +104,7 @@ class PageSharing:
         self.scan_start = rng.integers(0, np.maximum(gm.sizes, 1))
         self.scan_stride = np.array([_coprime_stride(int(c), rng) for c in gm.sizes])
         self._credit = np.zeros(n)
+        gm.hint_lost = self._forget_hints
 
     # -- scanning -------------------------------------------------------------------------
     def scan(self, quota: NDArray[np.floating], vms_on: NDArray[np.bool_]) -> int:
@@ -116,19 +122,25 @@ class PageSharing:
             return 0
         pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
         self.scan_pos[vms] += take[vms]
-        mask = (self.gm.state[pages] == PageState.PRIVATE) & ~self.large[owner]
+        mask = self._shareable(pages) & ~self.large[owner]
         self.share(pages[mask], owner[mask])
         return int(take.sum())
 
+    def _shareable(self, pages: Index) -> NDArray[np.bool_]:
+        """Private pages that may find a partner: with exact (64-bit) hashes, pages marked
+        ``SOLO`` are skipped, since their look-up and hint can change no result."""
+        gm = self.gm
+        mask = gm.state[pages] == PageState.PRIVATE
+        if self.table.hash_bits >= 64:  # page_hash is then a bijection: no false matches
+            mask &= gm.link[pages] != SOLO
+        return mask
+
     def _positions(self, vms: Index, first: Index, count: Index) -> tuple[Index, Index]:
         """Global pages at scan positions [first, first + count) of each VM in ``vms``."""
-        owner = np.repeat(vms, count)
-        starts = np.cumsum(count) - count
-        k = np.arange(int(count.sum())) - np.repeat(starts, count)
-        size = self.gm.sizes[owner]
-        pos = (np.repeat(first, count) + k) % size
-        local = (self.scan_start[owner] + pos * self.scan_stride[owner]) % size
-        return self.gm.offsets[owner] + local, owner
+        gm = self.gm
+        return kernels.scan_positions(
+            vms, first, count, gm.offsets, gm.sizes, self.scan_start, self.scan_stride
+        )
 
     def break_large(self, vms: Index) -> None:
         """Break the large pages of ``vms``; share at once what the scanner already hashed."""
@@ -138,7 +150,7 @@ class PageSharing:
         self.large[vms] = False
         seen = np.minimum(self.scan_pos[vms], self.gm.sizes[vms])
         pages, owner = self._positions(vms, np.zeros(len(vms), dtype=np.int64), seen)
-        mask = self.gm.state[pages] == PageState.PRIVATE
+        mask = self._shareable(pages)
         self.share(pages[mask], owner[mask])
 
     # -- sharing --------------------------------------------------------------------------
@@ -166,36 +178,32 @@ class PageSharing:
         g_salt, g_h = salt[first], h[first]
 
         slot = table.find(g_salt, g_h)
-        if table.full(int((slot < 0).sum())):
-            # sweeping stale hints may remove entries just found: look every key up again
-            self._drop_stale_hints()
-            self._remap(table.reserve(len(first)))
-            slot = table.find(g_salt, g_h)
-        absent = slot < 0
-        slot[absent] = table.insert(g_salt[absent], content[first[absent]])
+        new = slot < 0
+        mapping = table.reserve(int(new.sum()))
+        if mapping is not None:
+            self._remap(mapping)
+            slot[~new] = mapping[slot[~new]]
+        slot[new] = table.insert(g_salt[new], content[first[new]])
 
+        # an old entry is a frame (refs > 0) or a hint, whose page is private with the
+        # entry's contents (hints die with their page's contents: see GuestMemory.hint_lost)
         refs = table.refs[slot]
         hint = table.hint[slot].astype(np.int64)
-        is_hint = refs == 0
-        valid = is_hint & (hint >= 0)
-        hp = np.where(valid, hint, 0)
-        valid &= (gm.state[hp] == PageState.PRIVATE) & (gm.content[hp] == table.content[slot])
-        stale = is_hint & ~valid
-        table.content[slot[stale]] = content[first[stale]]
-        table.hint[slot[stale]] = -1
+        is_hint = (refs == 0) & ~new
 
         frame_content = table.content[slot]
-        match = (content == frame_content[group]) & (pages != np.where(valid, hint, -1)[group])
-        self.false_matches += int((~match & (pages != np.where(valid, hint, -1)[group])).sum())
+        match = (content == frame_content[group]) & (pages != np.where(is_hint, hint, -1)[group])
+        self.false_matches += int((~match & (pages != np.where(is_hint, hint, -1)[group])).sum())
         n_match = np.bincount(group, weights=match, minlength=len(first)).astype(np.int64)
 
         shares_frame = refs > 0
-        joins_hint = valid & (n_match >= 1)
-        forms_frame = stale & (n_match >= 2)
+        joins_hint = is_hint & (n_match >= 1)
+        forms_frame = new & (n_match >= 2)
         sharing_group = shares_frame | joins_hint | forms_frame
-        becomes_hint = stale & (n_match == 1)
+        becomes_hint = new & (n_match == 1)  # a new entry's first page matches itself
 
         table.hint[slot[becomes_hint]] = pages[first[becomes_hint]]
+        gm.link[pages[first[becomes_hint]]] = slot[becomes_hint]
         added = n_match + joins_hint
         table.refs[slot[sharing_group]] += added[sharing_group].astype(np.int32)
         table.hint[slot[joins_hint]] = -1
@@ -211,6 +219,7 @@ class PageSharing:
         gm = self.gm
         zero = gm.content[pages] == 0
         self.zero_shared += np.bincount(owner[zero], minlength=gm.n_vms)
+        gm.link[pages] = -1  # a hint joining its frame keeps its entry (now the frame)
         gm.set_state(pages, PageState.SHARED, owner)
         gm.link[pages] = slots
 
@@ -232,25 +241,48 @@ class PageSharing:
         self.cow_breaks += np.bincount(owner, minlength=self.gm.n_vms)
         self.gm.set_state(pages, PageState.PRIVATE, owner)
 
-    def _drop_stale_hints(self) -> None:
-        """Forget hints whose page was rewritten, freed or reclaimed since it was scanned.
+    def _forget_hints(self, slots: Index) -> None:
+        """Drop the hint entries at ``slots``: their pages left PRIVATE or were rewritten.
 
-        ESX finds a stale hint lazily, on the next match; memsim also sweeps them out before
-        the table is rebuilt, so hints never outnumber the private pages they stand for.
+        On ESX that machine page is gone or changed, so the hint can never validate; dropping
+        it at once (through the page's link) keeps the table to live hints and frames, and
+        results independent of when the table is rebuilt.
+        """
+        self.table.drop(slots)
+
+    def check_links(self) -> None:
+        """Every live hint names a private page, linked back, with the entry's contents; every
+        ``SOLO`` page is private and no other resident page of its salt domain holds its
+        contents.
+
+        A pass over the table and all pages, for tests.
         """
         table, gm = self.table, self.gm
-        slots = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
-        hint = table.hint[slots].astype(np.int64)
-        page = np.maximum(hint, 0)
-        valid = (hint >= 0) & (gm.state[page] == PageState.PRIVATE)
-        valid &= gm.content[page] == table.content[slots]
-        table.drop(slots[~valid])
+        hints = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
+        pages = table.hint[hints].astype(np.int64)
+        if np.any(pages < 0):
+            raise AssertionError("a live table entry is neither a frame nor a hint")
+        if not np.all(gm.state[pages] == PageState.PRIVATE):
+            raise AssertionError("a hint names a page that is not private")
+        if not np.array_equal(gm.link[pages], hints):
+            raise AssertionError("a hint's page does not link back to it")
+        if not np.all(gm.content[pages] == table.content[hints]):
+            raise AssertionError("a hint's page no longer holds the entry's contents")
+        linked = int(((gm.state == PageState.PRIVATE) & (gm.link >= 0)).sum())
+        if linked != len(hints):
+            raise AssertionError(f"{linked} private pages link to {len(hints)} hints")
+        solo = gm.link == SOLO
+        if np.any(solo & (gm.state != PageState.PRIVATE)):
+            raise AssertionError("a page marked SOLO is not private")
+        resident = np.flatnonzero((gm.state == PageState.PRIVATE) | (gm.state == PageState.SHARED))
+        key = np.stack([self.domain[gm.vm_of(resident)].astype(np.uint64), gm.content[resident]])
+        _, inverse, counts = np.unique(key, axis=1, return_inverse=True, return_counts=True)
+        if np.any(solo[resident] & (counts[inverse.ravel()] > 1)):
+            raise AssertionError("a page marked SOLO shares its contents with another page")
 
-    def _remap(self, mapping: Index | None) -> None:
-        if mapping is None:
-            return
-        shared = np.flatnonzero(self.gm.state == PageState.SHARED)
-        self.gm.link[shared] = mapping[self.gm.link[shared]]
+    def _remap(self, mapping: Index) -> None:
+        """Follow a table rebuild: shared pages' frames and private pages' hints moved."""
+        kernels.remap_links(self.gm.state, self.gm.link, mapping)
 
     # -- accounting -----------------------------------------------------------------------
     def charge(self) -> NDArray[np.float64]:

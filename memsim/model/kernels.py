@@ -1,0 +1,137 @@
+"""Compiled per-page loops (numba) for the hottest page bookkeeping.
+
+Each kernel does in one pass what a chain of numpy gathers, masks and scatters did, with the
+same integer arithmetic and the same page order, so results are bit-identical to the numpy
+formulation (no random numbers are drawn here: callers draw them as before). Kernels work in
+place on the :class:`~memsim.model.pages.GuestMemory` arrays and are compiled on first use
+(``cache=True`` keeps the machine code between runs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+Index = NDArray[np.int64]
+
+# PageState.PRIVATE and SHARED (pages.py imports this module: no import back; tested)
+_PRIVATE, _SHARED = 1, 2
+
+#: ``link`` of a private page the scanner may skip: no other page can hold its contents (set by
+#: the writer; cleared when the page leaves PRIVATE or is rewritten; ``-1`` is always safe)
+SOLO = -2
+
+
+@njit(cache=True)
+def set_state(
+    state: NDArray[np.uint8],
+    link: NDArray[np.int32],
+    counts: Index,
+    pages: Index,
+    vms: Index,
+    new: NDArray[np.uint8],
+) -> Index:
+    """Move ``pages`` of ``vms`` to states ``new``, keeping ``counts[vm, state]`` exact.
+
+    A page leaving PRIVATE loses its hint or solo mark (``link`` → -1).
+
+    Returns:
+        The table slots of the hints that died.
+    """
+    lost = np.empty(len(pages), dtype=np.int64)
+    n_lost = 0
+    for i in range(len(pages)):
+        p, v, s = pages[i], vms[i], new[i]
+        old = state[p]
+        counts[v, old] -= 1
+        counts[v, s] += 1
+        if old == _PRIVATE and s != _PRIVATE and link[p] != -1:
+            if link[p] >= 0:
+                lost[n_lost] = link[p]
+                n_lost += 1
+            link[p] = -1
+        state[p] = s
+    return lost[:n_lost]
+
+
+@njit(cache=True)
+def rewrite(
+    state: NDArray[np.uint8],
+    content: NDArray[np.uint64],
+    link: NDArray[np.int32],
+    pages: Index,
+    new: NDArray[np.uint64],
+) -> Index:
+    """Write ``new`` into ``pages``; a private page whose contents change loses its link.
+
+    Returns:
+        The table slots of the hints that died.
+    """
+    lost = np.empty(len(pages), dtype=np.int64)
+    n_lost = 0
+    for i in range(len(pages)):
+        p = pages[i]
+        if state[p] == _PRIVATE and content[p] != new[i] and link[p] != -1:
+            if link[p] >= 0:
+                lost[n_lost] = link[p]
+                n_lost += 1
+            link[p] = -1
+        content[p] = new[i]
+    return lost[:n_lost]
+
+
+@njit(cache=True)
+def mark_solo(
+    state: NDArray[np.uint8],
+    content: NDArray[np.uint64],
+    link: NDArray[np.int32],
+    pages: Index,
+    written: NDArray[np.uint64],
+    solo: NDArray[np.bool_],
+) -> None:
+    """Set ``link`` to SOLO on solo ``pages`` that are private, unlinked and hold ``written``."""
+    for i in range(len(pages)):
+        p = pages[i]
+        if solo[i] and link[p] == -1 and state[p] == _PRIVATE and content[p] == written[i]:
+            link[p] = SOLO
+
+
+@njit(cache=True)
+def scan_positions(
+    vms: Index,
+    first: Index,
+    count: Index,
+    offsets: Index,
+    sizes: Index,
+    start: Index,
+    stride: Index,
+) -> tuple[Index, Index]:
+    """Global pages at scan positions ``[first, first + count)`` of each VM in ``vms``.
+
+    Position k of VM v is its page ``(start[v] + (k mod size)·stride[v]) mod size``.
+    """
+    total = 0
+    for j in range(len(vms)):
+        total += count[j]
+    pages = np.empty(total, dtype=np.int64)
+    owner = np.empty(total, dtype=np.int64)
+    i = 0
+    for j in range(len(vms)):
+        v = vms[j]
+        size = sizes[v]
+        for k in range(count[j]):
+            pos = (first[j] + k) % size
+            pages[i] = offsets[v] + (start[v] + pos * stride[v]) % size
+            owner[i] = v
+            i += 1
+    return pages, owner
+
+
+@njit(cache=True)
+def remap_links(state: NDArray[np.uint8], link: NDArray[np.int32], mapping: Index) -> None:
+    """After a table rebuild, move each shared page's frame and private page's hint to its new
+    slot (``mapping[old slot]``), in place: no temporary as large as the page arrays."""
+    for p in range(len(link)):
+        if link[p] >= 0 and state[p] <= _SHARED:
+            link[p] = mapping[link[p]]
