@@ -46,6 +46,7 @@ def console(stderr: bool = False, file: IO[str] | None = None) -> Console:
         file=file,
         stderr=stderr,
         highlight=False,
+        emoji=False,  # ':100:' in file:line:col is a position, not an emoji
         soft_wrap=not tty,
         width=None if tty else _UNBOUNDED,
     )
