@@ -26,7 +26,7 @@ from synthetic_results import make_results
 
 from memsim.results import load_results, store
 
-MEMSIM = [sys.executable, "-c", "from memsim.cli import main; main()"]
+MEMSIM = [str(Path(sys.executable).with_name("memsim"))]  # the console script
 SCENARIO = """\
 name: kill
 duration: 5min
@@ -181,3 +181,18 @@ def test_a_sweep_interrupted_keeps_complete_runs_and_resumes(
     assert len(table) == 2 and set(table["status"]) == {"ok"}
     for folder in table["folder"]:
         load_results(tmp_path / "sw" / folder)
+
+
+@pytest.mark.parametrize("delay", [0.4, 1.0])
+def test_run_interrupted_while_starting_exits_130_quietly(
+    runs: dict[str, Any], delay: float, tmp_path: Path
+) -> None:
+    """While Python imports memsim's libraries (after the first fraction of a second)."""
+    command = [*MEMSIM, "run", "kill.yaml", "-o", str(tmp_path / "out"), "-q"]
+    child = subprocess.Popen(command, cwd=runs["home"], stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode in (130, 0) and "Traceback" not in stderr, stderr
+    if child.returncode == 130:
+        assert stderr.strip().startswith("interrupted;"), stderr
