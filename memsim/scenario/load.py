@@ -96,7 +96,7 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         raise _yaml_error(exc, file, f"duplicate key '{name}': each key may appear once") from None
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, file, f"YAML syntax error: {_yaml_problem(exc)}") from None
-    except (YAMLError, ValueError, RecursionError) as exc:
+    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     locations = Locations(file, values={(): (1, 1)})
     problems: list[ErrorItem] = []
@@ -138,7 +138,8 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
         for key, value in node.items():
             if key is None or not isinstance(key, str | int | float):
                 line, col = _one_based(node.lc.key(key))
-                message = f"a key must be a name, not {'null' if key is None else 'a collection'}"
+                kind = "null" if key is None else "a list or mapping"
+                message = f"a key must be a name, not {kind}"
                 problems.append(ErrorItem(where.file, line, col, format_path(path), message))
                 continue
             name = key if isinstance(key, str) else str(key)
