@@ -138,8 +138,8 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
         for key, value in node.items():
             if key is None or not isinstance(key, str | int | float):
                 line, col = _one_based(node.lc.key(key))
-                kind = "null" if key is None else "a list or mapping"
-                message = f"a key must be a name, not {kind}"
+                what = "null" if key is None else "a list or mapping"
+                message = f"a key must be a name, not {what}"
                 problems.append(ErrorItem(where.file, line, col, format_path(path), message))
                 continue
             name = key if isinstance(key, str) else str(key)
