@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from memsim.scenario.bounds import MAX_FILE_BYTES, check_structure, decode
 from memsim.scenario.errors import ErrorItem, ScenarioError, format_path
@@ -89,7 +90,9 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         raise ScenarioError([ErrorItem(file, 0, 0, "", "the text is over 1 MiB; too large")])
     check_structure(text, file)
     try:
-        document = _yaml().load(text)
+        with warnings.catch_warnings():  # YAML 1.2 lets an anchor be defined again
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            document = _yaml().load(text)
     except DuplicateKeyError as exc:
         key = re.search(r'duplicate key "(.*?)"', str(exc.problem))
         name = key.group(1) if key else "?"
