@@ -517,3 +517,5 @@ def main() -> None:
                 err.print("interrupted; nothing written")
             raise SystemExit(INTERRUPTED) from None
         raise
+    finally:  # the command is over: a late Ctrl-C must not turn its exit status into a signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
