@@ -5,13 +5,26 @@ Argument handling only: every command calls :mod:`memsim.api`, :mod:`memsim.scen
 status 2, never a traceback; a failed ``--check`` exits with 1; Ctrl-C exits with 130.
 """
 
+# ruff: noqa: E402  (the imports after the Ctrl-C handler come after it on purpose)
 from __future__ import annotations
 
-import json
 import signal
+import sys
+from pathlib import Path
+
+
+def _quit_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C before the command has started: nothing is written yet; exit 130 quietly."""
+    sys.stderr.write("interrupted; nothing written\n")
+    raise SystemExit(130)
+
+
+if Path(sys.argv[0]).name == "memsim":  # the console script: cover the imports below too
+    signal.signal(signal.SIGINT, _quit_while_starting)
+
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -39,6 +52,7 @@ err = console(stderr=True)
 
 INVALID = 2
 INTERRUPTED = 130
+_said = {"interrupted": False}  # whether a command has said what an interrupt left on disk
 
 
 class UsageError(Exception):
@@ -80,6 +94,7 @@ def user_errors(output: Path | None = None) -> Iterator[None]:
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print(f"interrupted; {_on_disk(output, before)}", markup=False)
+        _said["interrupted"] = True
         raise typer.Exit(INTERRUPTED) from None
 
 
@@ -445,6 +460,7 @@ def sweep(
                 "(run again with --resume to finish)",
                 markup=False,
             )
+            _said["interrupted"] = True
             raise typer.Exit(INTERRUPTED) from None
     failed = int((table["status"] != "ok").sum())
     if as_json:
@@ -536,5 +552,9 @@ def main() -> None:
         app()
     except SystemExit as exc:
         if interrupted and exc.code not in (0, None):
+            if not _said["interrupted"]:  # before a command could say what it left
+                err.print("interrupted; nothing written")
             raise SystemExit(INTERRUPTED) from None
         raise
+    finally:  # the command is over: a late Ctrl-C must not turn its exit status into a signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

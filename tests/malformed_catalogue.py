@@ -114,6 +114,14 @@ def _yaml_cases() -> Iterator[Case]:
     yield Case("long-line", _replace("name: base", "name: base\ndescription: " + "x" * 500_000))
     yield Case("many-anchors", BASE + "".join(f"a{i}: &a{i} {i}\n" for i in range(2000)))
     yield Case("null-document", "~\n")
+    yield Case(
+        "reused-anchor",
+        _replace("  advanced: {Mem.IdleTax: 75}", "  advanced: &x {Mem.IdleTax: 75}\n  ad: &x 1"),
+    )
+    yield Case("nested-collection-key", BASE + "? [a, {b: 1}]\n: 1\n")
+    yield Case(
+        "alias-of-map-as-key", _replace("  swap: disk", "  swap: &s {device: ssd}\n  *s : 1")
+    )
     yield Case("bom", "\ufeff" + BASE)
 
 

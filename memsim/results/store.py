@@ -239,13 +239,13 @@ class MixedResultsError(ValueError):
 def run_id(results: Results) -> str:
     """An id of a run's outcome: the same data under the same scenario gives the same id.
 
-    Derived from the content (scenario, seed, versions and the recorded tables), so identical
-    reruns keep writing identical files, while any two runs that differ have different ids.
+    Derived from the content (scenario, seed, versions and the recorded tables; not when the
+    run was made or how long it took), so identical reruns keep writing identical files, while
+    any two runs that differ have different ids.
     """
     digest = hashlib.sha256()
-    stable = {
-        k: v for k, v in results.manifest.items() if k not in ("wall_time", "run_id", "files")
-    }
+    varying = ("created", "wall_time", "run_id", "files")
+    stable = {k: v for k, v in results.manifest.items() if k not in varying}
     digest.update(json.dumps(stable, sort_keys=True, default=str).encode())
     for frame in (results.vms, results.host, results.events):
         digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())

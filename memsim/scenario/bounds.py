@@ -18,6 +18,7 @@ from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
     CollectionStartEvent,
+    MappingStartEvent,
     ScalarEvent,
 )
 
@@ -74,8 +75,9 @@ class _Open:
     """A mapping or list whose events are being counted."""
 
     anchor: str | None
+    mapping: bool
     nodes: int = 1
-    mark: Any = None
+    key_next: bool = True  #: in a mapping: whether the next value is a key
 
 
 @dataclass
@@ -96,6 +98,17 @@ class _Tally:
             )  # fmt: skip
         if self.stack:
             self.stack[-1].nodes += nodes
+
+    def begin(self, mark: Any, collection: bool) -> None:
+        """A value starts: a mapping key must not be a list or a mapping."""
+        parent = self.stack[-1] if self.stack else None
+        if collection and parent is not None and parent.mapping and parent.key_next:
+            raise self.located(mark, "a key must be a name, not a list or mapping")
+
+    def end(self) -> None:
+        """A value ended: in a mapping, keys and values alternate."""
+        if self.stack and self.stack[-1].mapping:
+            self.stack[-1].key_next = not self.stack[-1].key_next
 
     def located(self, mark: Any, message: str) -> ScenarioError:
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -127,17 +140,20 @@ def _count(event: Any, tally: _Tally) -> None:
         if any(entry.anchor == event.anchor for entry in tally.stack):
             raise tally.located(mark, f"alias *{event.anchor} refers to a value that holds it")
         tally.add(tally.sizes.get(event.anchor, 1), mark)
+        tally.end()
     elif isinstance(event, ScalarEvent):
         value = event.value
         if event.style is None and len(value) > MAX_DIGITS and _NUMERIC.fullmatch(value):
             raise tally.located(mark, f"a number of {len(value):,} characters is not allowed")
         tally.add(1, mark)
+        tally.end()
         if event.anchor is not None:
             tally.sizes[event.anchor] = 1
     elif isinstance(event, CollectionStartEvent):
         if len(tally.stack) >= MAX_DEPTH:
             raise tally.located(mark, f"nested more than {MAX_DEPTH} levels deep")
-        tally.stack.append(_Open(event.anchor, mark=mark))
+        tally.begin(mark, collection=True)
+        tally.stack.append(_Open(event.anchor, isinstance(event, MappingStartEvent)))
         tally.total += 1
     elif isinstance(event, CollectionEndEvent):
         done = tally.stack.pop()
@@ -145,3 +161,4 @@ def _count(event: Any, tally: _Tally) -> None:
             tally.stack[-1].nodes += done.nodes
         if done.anchor is not None:
             tally.sizes[done.anchor] = done.nodes
+        tally.end()

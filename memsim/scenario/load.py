@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from memsim.scenario.bounds import MAX_FILE_BYTES, check_structure, decode
 from memsim.scenario.crosscheck import without
@@ -91,14 +92,16 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
         raise ScenarioError([ErrorItem(file, 0, 0, "", "the text is over 1 MiB; too large")])
     check_structure(text, file)
     try:
-        document = _yaml().load(text)
+        with warnings.catch_warnings():  # YAML 1.2 lets an anchor be defined again
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            document = _yaml().load(text)
     except DuplicateKeyError as exc:
         key = re.search(r'duplicate key "(.*?)"', str(exc.problem))
         name = key.group(1) if key else "?"
         raise _yaml_error(exc, file, f"duplicate key '{name}': each key may appear once") from None
     except MarkedYAMLError as exc:
         raise _yaml_error(exc, file, f"YAML syntax error: {_yaml_problem(exc)}") from None
-    except (YAMLError, ValueError, RecursionError) as exc:
+    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ScenarioError([ErrorItem(file, 1, 1, "", f"YAML error: {exc}")]) from None
     locations = Locations(file, values={(): (1, 1)})
     problems: list[ErrorItem] = []
@@ -140,7 +143,8 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
         for key, value in node.items():
             if key is None or not isinstance(key, str | int | float):
                 line, col = _one_based(node.lc.key(key))
-                message = f"a key must be a name, not {'null' if key is None else 'a collection'}"
+                what = "null" if key is None else "a list or mapping"
+                message = f"a key must be a name, not {what}"
                 problems.append(ErrorItem(where.file, line, col, format_path(path), message))
                 continue
             name = key if isinstance(key, str) else str(key)
