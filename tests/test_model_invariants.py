@@ -4,7 +4,8 @@ Over generated hosts (all four profiles) with VMs of random reservations, limits
 Tools, workloads that grow, and events that change limits, reservations, shares, Tools,
 workloads (also before a VM powers on) and run-time settings, at every step:
 
-* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays;
+* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays (these full
+  passes every fifth step);
 * a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
   limit unless a lowered limit is still being followed down (then it only falls);
 * memory within a touched reservation is never compressed or swapped, the balloon never
@@ -141,11 +142,12 @@ def test_rules_hold_at_every_step(text: str) -> None:
     for t in range(1, 240):
         sim.env.run(until=t)
         on = host.on
-        host.check_identity()
-        host.sharing.check_links()
         assert host.free() >= 0
-        # the count of host-reclaimed working-set pages, kept incrementally, never drifts
-        assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
+        if t % 5 == 0:  # full passes over the page arrays: every fifth step
+            host.check_identity()
+            host.sharing.check_links()
+            # the count of host-reclaimed working-set pages, kept incrementally, never drifts
+            assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
         # the limit is a ceiling: exactly, and above the limit only while it falls
         use = host.limited_use()
         now = host.ceilings.ceiling

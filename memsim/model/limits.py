@@ -82,16 +82,14 @@ def make_room(host: Host, swapper: Swapper, want: Index) -> None:
     """Let limited VMs reclaim their own pages for the ``want`` pages they are about to back.
 
     Each VM whose ``want`` exceeds its headroom gives up the difference from its own private
-    pages (share, compress, swap), within what the swap device can still take this step;
-    memory within its touched reservation only in exchange for the new pages.
+    pages (share, compress, swap), never from memory within its touched reservation, within
+    what the swap device can still take this step.
     """
     if not host.ceilings.limited.any():
         return
     gap = want - host.ceilings.headroom(host.limited_use())
     gap = np.where(np.isfinite(gap), np.maximum(gap, 0.0), 0.0)
-    # a page given up within the reservation comes straight back as a new one, so a VM whose
-    # reservation reaches its limit can still trade pages
-    short = np.minimum(gap, host.reclaimable() + want).astype(np.int64)
+    short = np.minimum(gap, host.reclaimable()).astype(np.int64)
     if short.any():
         reclaim(short, host.sharing, host.compressor, swapper)
 
