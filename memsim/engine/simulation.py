@@ -152,13 +152,13 @@ class Simulation:
             self.settings["Memsim.ActiveFastGain"],
             self.settings["Memsim.ActiveSlowGain"],
         )
+        self.env = simpy.Environment()
+        self.wake_scheduler = self.env.event()
+        self.settings_changed = self.env.event()  #: triggered (and renewed) by refresh()
         self.rates = (0.0, 0.0)  #: pages/s per VM: boot zeroing, footprint growth
         self.latency: dict[str, float] = {}  #: seconds per fault, by kind
         self.refresh()
         self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
-        self.env = simpy.Environment()
-        self.wake_scheduler = self.env.event()
-        self.settings_changed = self.env.event()  #: triggered (and renewed) by refresh()
         self.recorder = Recorder(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
@@ -190,10 +190,8 @@ class Simulation:
         self.rates = (s["Memsim.ZeroRate"] * pages_per_mib, s["Memsim.TouchRate"] * pages_per_mib)
         self.latency = fault_latencies(s)
         # periodic processes waiting on a period that changed recompute their next tick
-        changed = getattr(self, "settings_changed", None)
-        if changed is not None and not changed.triggered:
-            changed.succeed()
-            self.settings_changed = self.env.event()
+        self.settings_changed.succeed()
+        self.settings_changed = self.env.event()
 
     # -- event log ------------------------------------------------------------------------
     def log(self, kind: str, vm: str = "", detail: str = "") -> None:

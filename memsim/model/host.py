@@ -121,12 +121,15 @@ class Host:
         gm = self.gm
         return gm.sizes - gm.count(PageState.UNTOUCHED) - gm.count(PageState.BALLOONED)
 
+    def protected(self) -> Index:
+        """The touched reservation of each VM: memory that is never ballooned, compressed or
+        swapped, and below which its entitlement never falls (docs/model.md §6)."""
+        return np.minimum(self.vms.reservation, self.touched())
+
     def reclaimable(self) -> Index:
-        """Mapped pages each VM may lose: memory within its touched reservation is never
-        ballooned, compressed or swapped (docs/model.md §6). Counted from ``granted``, not
-        ``consumed``: compressing a page does not free the VM's memory of it."""
-        protected = np.minimum(self.vms.reservation, self.touched())
-        return np.maximum(self.granted() - protected, 0)
+        """Mapped pages each VM may lose: all but its :meth:`protected` memory. Counted from
+        ``granted``, not ``consumed``: compressing a page does not free the VM's memory of it."""
+        return np.maximum(self.granted() - self.protected(), 0)
 
     def check_identity(self) -> None:
         """Recompute every term from the page arrays and the table; raise if any differs."""
@@ -179,8 +182,7 @@ class Host:
     def protect_entitlements(self) -> None:
         """Keep each entitlement at least the touched reservation: the scheduler's bound
         dates from its last run, and a VM may have touched more of its reservation since."""
-        protected = np.where(self.on, np.minimum(self.vms.reservation, self.touched()), 0)
-        self.entitlement = np.maximum(self.entitlement, protected)
+        self.entitlement = np.maximum(self.entitlement, np.where(self.on, self.protected(), 0))
 
     def release(self, vm: int) -> None:
         """Power-off: every page of VM ``vm`` goes back to the host, untouched."""

@@ -71,7 +71,7 @@ def schedule(
     vms, on = host.vms, host.on
     consumed = host.consumed()
     tch = host.touched()
-    lower = np.minimum(vms.reservation, tch).astype(float)
+    lower = host.protected().astype(float)
     upper = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(tch, demand)).astype(float)
     free_target = host.thresholds.levels[MemState.HIGH]
     available = host.managed - float(host.overhead().sum() + host.pending.sum()) - free_target

@@ -124,7 +124,7 @@ class Recorder:
             "consumed": consumed * per_mib,
             "granted": host.granted() * per_mib,
             "active": act.estimate * vms.size * per_mib,
-            "touched": (gm.sizes - c[:, PageState.UNTOUCHED] - c[:, PageState.BALLOONED]) * per_mib,
+            "touched": host.touched() * per_mib,
             "activeSlow": act.slow * 100.0,
             "activeFast": act.fast * 100.0,
             "activeNext": act.next * 100.0,
