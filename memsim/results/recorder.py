@@ -2,30 +2,9 @@
 
 Each sample reads exact counters the model keeps (per-VM page counts by state, cumulative
 swap/compression/fault counts), so recording costs O(VMs) per sample, never a pass over guest
-pages. Rates are the change of a cumulative count over the interval. Counter names follow
-vSphere (docs/model.md §7, DESIGN.md §4.2); esxtop-only counters use these names:
-
-================== ======== =====================================================
-column             esxtop   meaning
-================== ======== =====================================================
-touched            TCHD     guest pages touched that still hold data, MiB
-activeSlow         %ACTVS   slow moving average of the sampled active share, %
-activeFast         %ACTVF   fast moving average, %
-activeNext         %ACTVN   fast average including the running period, %
-entitlement        SZTGT    memory entitlement, MiB
-vmmemctlmax        MCTLMAX  balloon maximum, MiB
-cacheSize          CACHEUSD compression cache in use (host memory), MiB
-sharedSaved        SHRDSVD  memory saved by sharing, MiB
-cowBreaks          —        copy-on-write breaks in the interval (count)
-guestSwapped       —        guest data paged out by the guest itself, MiB
-blocked            —        % of the interval unable to allocate (low state)
-guestSwapinRate    —        guest paging in from its own swap, MiB/s
-guestSwapoutRate   —        guest paging out to its own swap (balloon pressure), MiB/s
-cacheMissRate      —        dataset reads from the guest's disk (page cache misses), MiB/s
-latency_<cause>    —        ``latency`` by cause (swapin, decompress, guestPaging,
-                            cacheMiss, blocked), %; they sum to ``latency``
-falseMatches       —        host: hash matches whose contents differed, so far (count)
-================== ======== =====================================================
+pages. Rates are the change of a cumulative count over the interval. Every column is a counter
+of the registry, :mod:`memsim.counters`, which gives its unit, meaning and esxtop/vCenter names
+(docs/model.md §7, docs/counters.md); a test checks that a run records exactly those.
 """
 
 from __future__ import annotations
