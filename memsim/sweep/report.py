@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from memsim.report.style import RUN_COLORS, figure_png, new_figure
-from memsim.results.store import atomic_write_text
+from memsim.results.atomic import atomic_write_text
 from memsim.sweep.metrics import DEFAULT_METRIC, METRICS
 
 __all__ = ["LABELS", "grid_means", "metric_figure", "write_report"]
