@@ -34,7 +34,7 @@ from memsim.model.vms import VMParams
 from memsim.results.recorder import results
 from memsim.results.results import Results
 from memsim.scenario import VM, Scenario
-from memsim.units import MIB, PAGE_SIZE
+from memsim.units import MIB, PAGE_SIZE, pages
 from memsim.workload.content import ContentModel
 from memsim.workload.spec import timeline
 
@@ -43,13 +43,13 @@ Progress = Callable[[float, float], None]
 
 def vm_params(machines: list[VM]) -> VMParams:
     """Per-VM vectors in pages from the scenario's machines."""
-    size = np.array([vm.memory // PAGE_SIZE for vm in machines], dtype=np.int64)
+    size = np.array([pages(vm.memory) for vm in machines], dtype=np.int64)
     auto = overhead_mib(
         np.array([vm.memory / MIB for vm in machines]), np.array([vm.vcpus for vm in machines])
     )
     overhead = np.array(
         [
-            (vm.overhead if vm.overhead is not None else auto[i] * MIB) // PAGE_SIZE
+            pages(vm.overhead if vm.overhead is not None else auto[i] * MIB)
             for i, vm in enumerate(machines)
         ],
         dtype=np.int64,
@@ -57,12 +57,9 @@ def vm_params(machines: list[VM]) -> VMParams:
     return VMParams(
         names=[vm.name for vm in machines],
         size=size,
-        reservation=np.array([vm.reservation // PAGE_SIZE for vm in machines], dtype=np.int64),
+        reservation=np.array([pages(vm.reservation) for vm in machines], dtype=np.int64),
         limit=np.array(
-            [
-                size[i] if vm.limit is None else vm.limit // PAGE_SIZE
-                for i, vm in enumerate(machines)
-            ],
+            [size[i] if vm.limit is None else pages(vm.limit) for i, vm in enumerate(machines)],
             dtype=np.int64,
         ),
         shares=np.array([float(vm.shares) for vm in machines]),
@@ -70,7 +67,7 @@ def vm_params(machines: list[VM]) -> VMParams:
         tools=np.array([vm.tools for vm in machines], dtype=bool),
         maxmemctl=np.array(
             [
-                size[i] if vm.maxmemctl is None else vm.maxmemctl // PAGE_SIZE
+                size[i] if vm.maxmemctl is None else pages(vm.maxmemctl)
                 for i, vm in enumerate(machines)
             ],
             dtype=np.int64,
@@ -110,7 +107,7 @@ class Simulation:
         self.settings: dict[str, float] = dict(scenario.settings())
         self.machines = scenario.machines()
         host_cfg = scenario.host
-        managed = (host_cfg.memory - host_cfg.vmkernel_bytes()) // PAGE_SIZE
+        managed = pages(host_cfg.memory - host_cfg.vmkernel_bytes())
         self.vms = vm_params(self.machines)
         self.index = {name: i for i, name in enumerate(self.vms.names)}  #: VM by name
         gm = GuestMemory(self.vms.size)
@@ -134,12 +131,12 @@ class Simulation:
             gm,
             sharing,
             compressor,
-            None if swap_capacity is None else swap_capacity // PAGE_SIZE,
+            None if swap_capacity is None else pages(swap_capacity),
         )
         device = SwapDevice(
             latency=host_cfg.swap.latency,
             bandwidth=host_cfg.swap.bandwidth / PAGE_SIZE,
-            cache_pages=host_cfg.swap_cache // PAGE_SIZE,
+            cache_pages=pages(host_cfg.swap_cache),
         )
         self.swapper = Swapper(gm, device, self.rng)
         self.balloons = Balloons(
@@ -169,7 +166,7 @@ class Simulation:
     # -- settings -------------------------------------------------------------------------
     def _thresholds(self, managed: int) -> Thresholds:
         host_cfg = self.scenario.host
-        return thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
+        return thresholds(host_cfg.profile, pages(host_cfg.memory), managed, self.settings)
 
     def refresh(self) -> None:
         """Rebuild everything derived from the settings and the VMs' run-time fields.

@@ -24,17 +24,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.arrays import Index
 from memsim.model.content import PageContents
 from memsim.model.cost import STALL_CAUSES
-from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
 from memsim.model.limits import make_room
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
+from memsim.model.segments import random_ranks, rank_within, repeat_ranges
 
 
 class Guests:
