@@ -81,7 +81,7 @@ class Scenario(Frozen):
 
     _raw: dict[str, Any] | None = PrivateAttr(None)
     _source: Path | None = PrivateAttr(None)
-    _locations: Any = PrivateAttr(None)  # memsim.scenario.load.Locations, for overrides
+    _locations: Any = PrivateAttr(None)  # memsim.scenario.messages.Locations, for overrides
     _trace_roots: tuple[Path, ...] = PrivateAttr(())
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
