@@ -106,7 +106,6 @@ class Observer:
             "touched": host.touched() * mib,
             "activeSlow": act.slow * 100.0,
             "activeFast": act.fast * 100.0,
-            "activeNext": act.next * 100.0,
             "shared": shared * mib,
             "zero": host.sharing.zero_shared * mib,
             "sharedSaved": (shared - charge) * mib,
