@@ -62,6 +62,7 @@ class FigureEntry:
 
     @property
     def caption(self) -> str:
+        """The figure's explanation: its plotting function's docstring, second paragraph."""
         doc = (self.draw.func.__doc__ or "").strip().split("\n\n")
         return plain(" ".join(line.strip() for line in doc[1].splitlines())) if len(doc) > 1 else ""
 

@@ -51,7 +51,7 @@ def metric_figure(
 
 
 def _positions(values: Sequence[Any]) -> tuple[np.ndarray, list[str] | None]:
-    """x positions of axis values: the numbers themselves, else evenly spaced categories."""
+    """X positions of axis values: the numbers themselves, else evenly spaced categories."""
     if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values):
         return np.asarray(values, dtype=float), None
     return np.arange(len(values), dtype=float), [str(v) for v in values]

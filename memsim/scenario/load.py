@@ -74,7 +74,7 @@ def _read(text: str, file: str) -> tuple[Any, Locations]:
 
 
 def _yaml_problem(exc: MarkedYAMLError) -> str:
-    """ruamel's description of a syntax error, with where the enclosing construct began."""
+    """Ruamel's description of a syntax error, with where the enclosing construct began."""
     problem = str(exc.problem or exc.context or "invalid YAML")
     start = exc.context_mark
     if exc.context and start and exc.problem:

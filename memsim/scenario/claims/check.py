@@ -33,10 +33,14 @@ class ResultsLike(Protocol):
     """What claims are checked against: the two counter tables of :class:`Results`."""
 
     @property
-    def vms(self) -> pd.DataFrame: ...
+    def vms(self) -> pd.DataFrame:
+        """Per-VM counters indexed by time, with a ``vm`` column."""
+        ...
 
     @property
-    def host(self) -> pd.DataFrame: ...
+    def host(self) -> pd.DataFrame:
+        """Host counters indexed by time."""
+        ...
 
 
 @dataclass(frozen=True)

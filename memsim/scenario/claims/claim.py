@@ -125,6 +125,13 @@ class Claim(Frozen):
 
     @model_validator(mode="after")
     def _well_formed(self, info: ValidationInfo) -> Claim:
+        found = [*self._shape_issues(info), *self._counter_issues(info)]
+        if found:
+            raise issues(*found)
+        return self
+
+    def _shape_issues(self, info: ValidationInfo) -> list[Issue]:
+        """What is wrong with the claim's keywords: its time, window, subject."""
         found: list[Issue] = []
         if (self.at is None) == (self.during is None):
             found.append(((), "give either at: or during:"))
@@ -141,6 +148,11 @@ class Claim(Frozen):
                     found.append((("equal_rho", "vms", i), message))
         elif (self.checks is None) == (self.host is None):
             found.append(((), "name either vm: (counters beside it) or host: {counter: …}"))
+        return found
+
+    def _counter_issues(self, info: ValidationInfo) -> list[Issue]:
+        """Unknown VMs and counters in references, then unknown counters and states."""
+        found: list[Issue] = []
         for name, condition in self.conditions.items():
             where = ("host", name) if self.host else (name,)
             for key in ("relative_to", "minus"):
@@ -159,9 +171,7 @@ class Claim(Frozen):
                 found.append((where, message, True))
             if name == "state" and condition.relative_to is None and condition.minus is None:
                 found += [((*where, key), m) for key, m in _unknown_states(condition)]
-        if found:
-            raise issues(*found)
-        return self
+        return found
 
     @model_serializer(mode="wrap", when_used="json")
     def _as_written(self, handler: Any) -> dict[str, Any]:
