@@ -27,6 +27,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_SECONDS",
     "MIB",
+    "PAGE_MIB",
     "PAGE_SIZE",
     "PIB",
     "TIB",
@@ -47,6 +48,8 @@ MIB = 1 << 20
 GIB = 1 << 30
 TIB = 1 << 40
 PIB = 1 << 50
+PAGE_MIB = PAGE_SIZE / MIB
+"""MiB in one 4 KiB page: counters in pages times this are MiB."""
 
 MAX_BYTES = PIB
 """Largest size accepted anywhere: far above any ESXi host (24 TiB in vSphere 8)."""

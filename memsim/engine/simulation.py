@@ -3,8 +3,8 @@
 :class:`Simulation` wires the domain core to a simpy ``Environment``: it builds the host, the
 guests and the reclamation mechanisms from the scenario, starts the periodic processes of
 :mod:`memsim.engine.processes`, schedules power-on/off, workload changes and setting events, and
-hands the recorder's buffers over as :class:`~memsim.results.Results`. It holds no domain rule:
-those live in :mod:`memsim.model`.
+hands the observer's records (:mod:`memsim.engine.observe`) over as
+:class:`~memsim.results.Results`. It holds no domain rule: those live in :mod:`memsim.model`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from memsim.engine import processes
+from memsim.engine.observe import Observer
 from memsim.model.activity import ActivityEstimator
 from memsim.model.cost import fault_latencies
 from memsim.model.guest import Guests
@@ -30,7 +31,7 @@ from memsim.model.reclaim.sharing import PageSharing, salt_domains
 from memsim.model.reclaim.swap import SwapDevice, Swapper
 from memsim.model.states import Thresholds, thresholds
 from memsim.model.vms import VMParams
-from memsim.results.recorder import Recorder
+from memsim.results.recorder import results
 from memsim.results.results import Results
 from memsim.scenario import VM, Scenario
 from memsim.units import MIB, PAGE_SIZE
@@ -159,7 +160,7 @@ class Simulation:
         self.latency: dict[str, float] = {}  #: seconds per fault, by kind
         self.refresh()
         self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
-        self.recorder = Recorder(self)
+        self.observer = Observer(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
         self._pressure = False
@@ -245,5 +246,17 @@ class Simulation:
             if self.progress is not None:
                 self.progress(float(t), duration)
         self.end_of_instant()
-        self.recorder.sample(final=True)
-        return self.recorder.results(wall_time=time.perf_counter() - started)
+        self.observer.sample(final=True)
+        manifest = {
+            "seed": self.seed,
+            "wall_time": time.perf_counter() - started,
+            "simulated": self.scenario.duration,
+        }
+        return results(
+            self.observer.recorder,
+            self.scenario,
+            self.vms.names,
+            self.events,
+            manifest,
+            self.observer.short_of_footprint(),
+        )
