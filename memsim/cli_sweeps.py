@@ -59,7 +59,7 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""
     from memsim import sweep as sweeps
-    from memsim.sweep.console import points_table, sweep_progress
+    from memsim.cli_sweep_console import points_table, sweep_progress
     from memsim.sweep.report import grid_means
 
     with user_errors():
@@ -124,8 +124,8 @@ def capacity(
     as_json: JsonOption = False,
 ) -> None:
     """Largest count of a VM group for which every VM's latency stays under a bound."""
+    from memsim.cli_sweep_console import capacity_table
     from memsim.sweep import capacity as search
-    from memsim.sweep.console import capacity_table
     from memsim.units import parse_fraction
 
     with user_errors():

@@ -245,9 +245,10 @@ def parse_fraction(value: object) -> float:
     return float(number)
 
 
-def pages(size: int) -> int:
-    """Number of whole 4 KiB pages in ``size`` bytes (rounded down)."""
-    return size // PAGE_SIZE
+def pages(size: float) -> int:
+    """Number of whole 4 KiB pages in ``size`` bytes (rounded down): the one rounding of a
+    size to pages, everywhere."""
+    return int(size // PAGE_SIZE)
 
 
 def mib(page_count: float) -> float:

@@ -11,11 +11,9 @@ of ``dt`` seconds, a VM that stalled ``s`` seconds waited a share ``min(s/dt, 1)
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from memsim.counters import LATENCY_CAUSES
-
-Vec = NDArray[np.float64]
+from memsim.model.arrays import Vec
 
 #: What a VM waits on, each with its own stall counter: host swap-in, decompression, guest
 #: paging (its own swap, inside a balloon), page-cache misses (re-reads from the guest's

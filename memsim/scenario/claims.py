@@ -67,6 +67,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 
 from memsim import counters
+from memsim.model.states import STATES
 from memsim.scenario.errors import Issue, issues
 from memsim.scenario.types import (
     DURATION_SCHEMA,
@@ -86,8 +87,6 @@ VM_COUNTERS = counters.VM_COUNTERS
 """Per-VM counters a claim may test (:mod:`memsim.counters`)."""
 HOST_COUNTERS = counters.HOST_COUNTERS
 """Host counters a claim may test (:mod:`memsim.counters`)."""
-STATES = ("high", "clear", "soft", "hard", "low")
-"""Free-memory states of the host (docs/model.md §1)."""
 _KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho", "not_met")
 
 
