@@ -98,11 +98,11 @@ _VM_TABLE = (
         esxtop="TCHD", batch="Touched MBytes",
     ),
     _vm(
-        "activeSlow", _PC, "slow moving average of the sampled active share of memory",
+        "activeSlowPct", _PC, "slow moving average of the sampled active share of memory",
         esxtop="%ACTVS", batch="% Active Slow Estimate",
     ),
     _vm(
-        "activeFast", _PC, "fast moving average of the sampled active share of memory",
+        "activeFastPct", _PC, "fast moving average of the sampled active share of memory",
         esxtop="%ACTVF", batch="% Active Fast Estimate",
     ),
     _vm(
