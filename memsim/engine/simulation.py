@@ -75,7 +75,9 @@ def vm_params(machines: list[VM]) -> VMParams:
             dtype=np.int64,
         ),
         compressible=np.array([vm.workload.compressible for vm in machines]),
-        large_pages=np.array([vm.large_pages for vm in machines], dtype=bool),
+        large_pages=np.array(
+            [{"auto": -1, True: 1, False: 0}[vm.large_pages] for vm in machines], dtype=np.int8
+        ),
         pshare=np.array([vm.pshare for vm in machines], dtype=bool),
     )
 
@@ -212,10 +214,12 @@ class Simulation:
 
         A state change is logged; it, or free memory crossing the line where ballooning
         starts, wakes the scheduler at once. Large pages are broken as soon as the profile
-        says so.
+        says so, and none are handed out while it does.
         """
         host = self.host
-        if host.sharing.large.any() and host.breaks_large_pages():
+        lpages = host.sharing.lpages
+        lpages.allowed = not host.breaks_large_pages()
+        if not lpages.allowed and lpages.count.any():
             host.sharing.break_large(np.flatnonzero(host.on))
         pressure = host.balloon_pressure(self.settings["Memsim.BalloonMargin"])
         wake, self._pressure = pressure != self._pressure, pressure
