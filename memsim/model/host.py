@@ -235,30 +235,24 @@ class Host:
         faster (``Memsim.ShareScanClear``, docs/model.md §1)."""
         return self.thresholds.has_clear and self.state >= MemState.CLEAR
 
-    def balloon_line(self, margin_pct: float) -> float:
-        """Free pages below which ballooning starts: ``margin_pct`` % above the soft threshold
-        (ballooning takes time; model choice, ``Memsim.BalloonMargin``, docs/model.md §1)."""
-        return self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
-
     def balloon_pressure(self, margin_pct: float) -> bool:
         """Whether ballooning should run: in soft or below, or already when free memory is
-        below the :meth:`balloon_line`."""
-        return self.free() < self.balloon_line(margin_pct) or self.state >= MemState.SOFT
+        within ``margin_pct`` % above the soft threshold (ballooning takes time; model choice,
+        ``Memsim.BalloonMargin``, docs/model.md §1)."""
+        early = self.free() < self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
+        return early or self.state >= MemState.SOFT
 
-    def free_target(self, margin_pct: float) -> float:
-        """Free pages the memory scheduler keeps free in the current state (docs/model.md §1):
-        the one definition both entitlements and reclamation targets follow.
+    def free_target(self) -> float:
+        """Free pages the memory scheduler keeps free (docs/model.md §1): the one definition
+        both entitlements and reclamation targets follow, in every state.
 
-        In high and clear nothing is reclaimed until free memory falls to the
-        :meth:`balloon_line`, so that is the target: entitlements then add up to what the VMs
-        hold, and none is shown below its consumption while nothing is reclaimed. In soft and
-        below, reclamation runs until the host can climb out of soft: free memory above the
-        next higher threshold (``clear`` in ``esxi6``, ``high`` elsewhere), with the
-        hysteresis margin.
+        It is the threshold at which reclamation ends: the host climbs out of soft once free
+        memory exceeds the next higher threshold (with the hysteresis margin) — ``clear``, 100 %
+        of minFree, in ``esxi6``; ``high`` (which is minFree there) in older profiles. Keeping
+        ``esxi6``'s high threshold (400 % of minFree) free instead would show every VM
+        entitled below its consumption while nothing is reclaimed.
         """
-        if self.state >= MemState.SOFT:
-            return self.thresholds.levels[MemState.CLEAR] * (1.0 + self.thresholds.margin)
-        return self.balloon_line(margin_pct)
+        return self.thresholds.levels[MemState.CLEAR] * (1.0 + self.thresholds.margin)
 
     def update_blocking(self) -> None:
         """In ``low``, VMs above their entitlement may not allocate (docs/model.md §1)."""
