@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import repeat_ranges
+from memsim.model.segments import repeat_ranges
 from memsim.model.pages import LARGE_PAGE, GuestMemory, PageState
 
 __all__ = ["LARGE_PAGE", "LargePages"]
