@@ -97,7 +97,7 @@ def _start(sim: Simulation, vm: int) -> None:
     spec = sim.machines[vm]
     sim.guests.power_on(vm, spec.workload.boot == "zero")
     sim.activity.reset(np.array([vm]))
-    host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
+    host.sharing.lpages.wanted[vm] = vms.large_pages_on(vm, sim.settings["Mem.AllocGuestLargePage"])
     apply_workload(sim, vm, initial_values(spec))
     sim.log("power_on", vms.names[vm])
     sim.wake()  # its entitlement and targets now, not at the next period
@@ -170,11 +170,12 @@ def tps_scanner(sim: Simulation) -> Proc:
         period = max(sim.scenario.step, sim.settings["Memsim.ShareScanPeriod"])
         if not (yield from _until(sim, last + period)):
             continue
-        quota = scan_quota(
-            sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, sim.env.now - last
-        )
+        host = sim.host
+        dt = sim.env.now - last
+        cpu = sim.scenario.host.cpu_ghz
+        quota = scan_quota(sim.vms.size, host.on, sim.settings, cpu, dt, host.shares_actively())
         last = sim.env.now
-        sim.host.sharing.scan(quota, sim.host.on)
+        host.sharing.scan(quota, host.on)
 
 
 def sampler(sim: Simulation) -> Proc:

@@ -153,6 +153,9 @@ class Balloons:
         if not keep.all():
             owner, rank, pages, state = owner[keep], rank[keep], pages[keep], state[keep]
             step = np.bincount(owner, minlength=gm.n_vms)
+        if self.sharing.lpages.count.any():  # a large page cannot be ballooned in part
+            self.sharing.break_pages(pages, owner)
+            state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
         shared = state == PageState.SHARED
