@@ -22,15 +22,12 @@ guest pages of a VM.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-from memsim.model.groups import repeat_ranges
+from memsim.model.arrays import Index, Mask
 from memsim.model.pages import LARGE_PAGE, GuestMemory, PageState
+from memsim.model.segments import repeat_ranges
 
 __all__ = ["LARGE_PAGE", "LargePages"]
-
-Index = NDArray[np.int64]
-Mask = NDArray[np.bool_]
 
 
 class LargePages:
