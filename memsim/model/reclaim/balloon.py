@@ -153,6 +153,8 @@ class Balloons:
             step = np.bincount(owner, minlength=gm.n_vms)
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
+        paged = state == PageState.GUEST_SWAPPED  # below the region until now
+        gm.expose_paged(owner[paged], rank[paged], -1)
         shared = state == PageState.SHARED
         self.sharing.unshare(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED
@@ -175,6 +177,7 @@ class Balloons:
         pages = gm.by_rank(owner, rank)
         empty = gm.state[pages] == PageState.BALLOONED
         gm.set_state(pages[empty], PageState.UNTOUCHED, owner[empty])
+        gm.expose_paged(owner[~empty], rank[~empty], +1)  # paged out, now below the region
         self.size[vms] -= step[vms]
 
     def region_start(self) -> Index:
