@@ -28,7 +28,7 @@ from memsim.model import kernels
 from memsim.model.cost import STALL_CAUSES
 from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
-from memsim.model.limits import make_room
+from memsim.model.limits import make_room, make_room_for
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
@@ -176,7 +176,7 @@ class Guests:
         """:meth:`Host.back` after VMs at their limit made room, keeping the count of
         reclaimed working-set pages exact."""
         gm = self.host.gm
-        make_room(self.host, self.swapper, self.host.demand(pages, owner))
+        make_room_for(self.host, self.swapper, pages, owner)
         state = gm.state[pages]
         was = state >= PageState.COMPRESSED
         paged = (state == PageState.GUEST_SWAPPED) & (rank < self.balloons.region_start()[owner])
