@@ -19,8 +19,8 @@ import pytest
 from helpers import started
 
 from memsim.engine.simulation import Simulation
-from memsim.model.groups import random_ranks
 from memsim.model.pages import PageState
+from memsim.model.segments import random_ranks
 
 SEEDS = 40
 #: chi-square critical values at p = 0.001 by degrees of freedom

@@ -20,9 +20,8 @@ instead of drawing every touch to find the few that fault.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-Index = NDArray[np.int64]
+from memsim.model.arrays import Index
 
 
 class AwayIndex:
