@@ -158,6 +158,8 @@ class Balloons:
             state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
+        paged = state == PageState.GUEST_SWAPPED  # below the region until now
+        gm.expose_paged(owner[paged], rank[paged], -1)
         shared = state == PageState.SHARED
         self.sharing.unshare(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED
@@ -180,6 +182,7 @@ class Balloons:
         pages = gm.by_rank(owner, rank)
         empty = gm.state[pages] == PageState.BALLOONED
         gm.set_state(pages[empty], PageState.UNTOUCHED, owner[empty])
+        gm.expose_paged(owner[~empty], rank[~empty], +1)  # paged out, now below the region
         self.size[vms] -= step[vms]
 
     def region_start(self) -> Index:
