@@ -30,7 +30,7 @@ def stall_share(stall_seconds: Vec, dt: float) -> Vec:
 
 
 def latency_percent(stall_seconds: Vec, dt: float) -> Vec:
-    """vSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
+    """VSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
     return 100.0 * stall_share(stall_seconds, dt)
 
 

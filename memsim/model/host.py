@@ -176,6 +176,28 @@ class Host:
                 )
         return None
 
+    def admit(self, vm: int) -> str | None:
+        """Power-on of VM ``vm``: admission control with its reservation (:meth:`admission`).
+
+        Returns why it is refused, or None: then it is admitted and ``starting``, its overhead
+        ``pending`` until free memory holds it (the scheduler reclaims for it meanwhile).
+        """
+        refused = self.admission(vm, int(self.vms.reservation[vm]))
+        if refused is None:
+            self.pending[vm], self.starting[vm] = self.vms.overhead[vm], True
+        return refused
+
+    def start(self, vm: int, rng: np.random.Generator) -> None:
+        """An admitted VM starts: its pages laid out untouched, its ceiling at its limit."""
+        self.pending[vm], self.starting[vm] = 0, False
+        self.gm.power_on(vm, rng)
+        self.on[vm] = True
+        self.ceilings.power_on(vm)
+
+    def cancel_start(self, vm: int) -> None:
+        """An admitted VM still waiting for its overhead is powered off before it starts."""
+        self.starting[vm], self.pending[vm] = False, 0
+
     def protect_entitlements(self) -> None:
         """Keep each entitlement at least the touched reservation: the scheduler's bound
         dates from its last run, and a VM may have touched more of its reservation since."""

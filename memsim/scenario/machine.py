@@ -74,6 +74,7 @@ class BalloonDriver(Shorthand):
 
     @classmethod
     def complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The driver settings with a slow driver's rate filled in."""
         slow = data.get("driver", data.get("kind")) == "slow"
         return {"rate_factor": 0.25} | data if slow else data
 
@@ -383,7 +384,7 @@ class VM(Frozen):
         return found
 
     def _workload_issues(self) -> Issues:
-        """active ≤ footprint ≤ memory at the start and after every phase."""
+        """Active ≤ footprint ≤ memory at the start and after every phase."""
         found: Issues = []
         phases = [None, *self.workload.phases]
         for i, (stage, phase) in enumerate(zip(self.workload.stages(), phases, strict=True)):

@@ -90,6 +90,10 @@ class Balloons:
         self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
         self.stuck = np.zeros(n, dtype=bool)
 
+    def power_off(self, vm: int) -> None:
+        """VM ``vm`` stops: its balloon is gone with its memory, and so is its target."""
+        self.size[vm] = self.target[vm] = 0
+
     def step(
         self,
         now: float,
