@@ -8,14 +8,9 @@ import pandas as pd
 import pytest
 from synthetic_results import make_results
 
-from memsim.results.esxtop import (
-    PDH_HEADER,
-    import_scenario,
-    read_esxtop,
-    scenario_dict,
-    workload_trace,
-    write_esxtop,
-)
+from memsim.capture.esxtop import PDH_HEADER, read_esxtop, write_esxtop
+from memsim.capture.fit import provenance, scenario_dict, workload_trace
+from memsim.capture.importer import import_scenario
 from memsim.scenario import load
 from memsim.units import MIB
 
@@ -53,6 +48,7 @@ def test_export_format(tmp_path: Path) -> None:
     assert "\\\\memsim\\Group Memory(1000:vm-1)\\Memory Size MBytes" in header
     assert rows[1][0] == "01/01/2000 00:00:00" and rows[2][0] == "01/01/2000 00:00:20"
     assert all(line.startswith('"') and line.endswith('"') for line in raw.splitlines())
+    assert "\r" not in raw  # LF line endings, as esxtop on ESXi writes them
     limit = header.index("\\\\memsim\\Group Memory(1000:vm-1)\\Alloc Max")
     assert rows[1][limit] == "-1.00"  # unlimited, as esxtop writes it
 
@@ -115,7 +111,7 @@ def test_rejects_other_csv(tmp_path: Path) -> None:
 def test_workload_trace() -> None:
     trace = workload_trace(read_esxtop(FIXTURE), "db")
     assert list(trace.columns) == ["time", "active", "footprint"]
-    assert trace["footprint"].iloc[0] == 6000 + 200  # granted + swapped
+    assert trace["footprint"].iloc[0] == 6000 + 200  # granted + swapped (no cache column)
     assert trace["active"].iloc[0] == pytest.approx(0.30 * 8192)
     assert (trace["active"] <= trace["footprint"]).all()
     with pytest.raises(KeyError):
@@ -123,13 +119,25 @@ def test_workload_trace() -> None:
 
 
 def test_scenario_dict() -> None:
-    scenario = scenario_dict(read_esxtop(FIXTURE), "lab")
+    capture = read_esxtop(FIXTURE)
+    scenario = scenario_dict(capture, "lab")
+    # no Kernel MBytes in this fixture: machine - managed
     assert scenario["host"] == {"profile": "esxi6", "memory": "16384MiB", "vmkernel": "384MiB"}
-    assert scenario["duration"] == "15s" and scenario["record_every"] == "5s"
+    # the capture's length (3 samples 5 s apart), not samples x interval
+    assert scenario["duration"] == "10s" and scenario["record_every"] == "5s"
     web, db = scenario["vms"]
-    trace = {"trace": "traces/web-01.csv"}
-    assert web == {"name": "web-01", "memory": "4096MiB", "workload": trace}
+    assert web["name"] == "web-01" and web["memory"] == "4096MiB"
+    assert web["workload"]["trace"] == "traces/web-01.csv"
+    assert web["workload"]["active"] == f"{0.15 * 4096:.2f}MiB"
     assert db["reservation"] == "2048MiB" and db["limit"] == "6144MiB" and db["shares"] == 40960
+    start = scenario["start_from"]
+    assert start["host"] == {"state": "clear", "free": f"{capture.host['free'].iloc[0]:.0f}MiB"}
+    first = capture.vms.loc[0.0].set_index("vm").loc["db"]
+    assert start["vms"]["db"]["balloon"] == f"{first['vmmemctl']:.2f}MiB"
+    assert start["vms"]["db"]["swapped"] == f"{first['swapped']:.2f}MiB"
+    header = provenance(capture, "capture.csv")
+    assert all(line.startswith("# ") for line in header.splitlines())
+    assert "Estimated:" in header and "Left out:" in header
 
 
 def test_import_scenario_writes_yaml_and_traces(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from memsim.engine import processes
+from memsim.engine.warm import warm_start
 from memsim.model.activity import ActivityEstimator
 from memsim.model.cost import fault_latencies
 from memsim.model.guest import Guests
@@ -237,6 +238,7 @@ class Simulation:
     def run(self) -> Results:
         """Run to the scenario's duration and return its :class:`~memsim.results.Results`."""
         started = time.perf_counter()
+        warm_start(self)
         processes.start(self)
         duration = self.scenario.duration
         checkpoints = np.linspace(0, duration, 101)[1:]
