@@ -534,6 +534,11 @@ def capacity(
     )
 
 
+from memsim.cli_capture import register as _register_capture  # after what it uses
+
+_register_capture(app)
+
+
 def main() -> None:
     """Console entry point of ``memsim``.
 
