@@ -198,3 +198,29 @@ def test_real_capture_imports_as_scenario(tmp_path: Path) -> None:
     scenario = load(out)
     assert scenario.host.memory == 8083 * MIB
     assert {vm.name for vm in scenario.machines()} >= {"styx", "poseidon"}
+
+
+def test_each_capture_is_read_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two VMs replaying the same capture: the file is read once, not once per VM."""
+    from memsim.workload import spec
+
+    calls: list[Path] = []
+    real = spec.read_esxtop
+
+    def counting(path: Path):  # type: ignore[no-untyped-def]
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(spec, "read_esxtop", counting)
+    text = f"""name: two
+duration: 10s
+host: {{memory: 32GiB, profile: esxi6}}
+vms:
+  - {{name: a, memory: 4GiB, workload: {{trace: {{file: {FIXTURE}, vm: web 01}}}}}}
+  - {{name: b, memory: 8GiB, workload: {{trace: {{file: {FIXTURE}, vm: db}}}}}}
+"""
+    from memsim.scenario import loads
+
+    changes = spec.timeline(loads(text).machines())
+    assert calls == [FIXTURE]
+    assert {c.vm for c in changes} == {0, 1}
