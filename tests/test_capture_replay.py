@@ -8,6 +8,7 @@ balloons on the VMs that had them. The repository's synthetic capture checks the
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -52,9 +53,13 @@ def test_warm_start_tracks_the_host(replayed: pd.DataFrame, counter: str) -> Non
 @needs_real
 def test_warm_start_reproduces_each_vm_at_the_first_instant(replayed: pd.DataFrame) -> None:
     for vm in ("styx", "portunus", "hermes", "ananke", "ouranos", "poseidon"):
-        assert _error(replayed, vm, "swapped") <= 0.01
-        assert _error(replayed, vm, "granted") <= 0.10
-        assert _error(replayed, vm, "consumed") <= 0.10
+        for counter in ("granted", "swapped", "cacheSize"):  # placed as captured
+            error = _error(replayed, vm, counter)  # NaN where the capture shows none
+            assert error <= 0.01 or (counter == "cacheSize" and math.isnan(error))
+        assert _error(replayed, vm, "zero") <= 0.05  # from the fitted content mix
+    # consumed follows what TPS shares of the fitted contents: the host's total within 2 %
+    consumed = replayed[replayed["counter"] == "consumed"]
+    assert consumed["simulated"].sum() == pytest.approx(consumed["captured"].sum(), rel=0.02)
 
 
 @needs_real

@@ -5,7 +5,9 @@ and held by its compression cache at one instant, not which pages. The placement
 VM a consistent page layout that shows those amounts (docs/model.md "Warm start"):
 
 * the guest's in-use ranks ``[0, u)``, with ``u = granted + swapped + compressed pages``, hold
-  the contents of its content mix, private at first;
+  the contents of its content mix, private at first (the compressed pages are first assumed
+  :data:`PAGES_PER_CACHE_PAGE` per cache page, and ``u`` grows by the pages smaller slots
+  hold beyond that once they are compressed);
 * TPS then shares every in-use page whose contents another page of its salt domain holds, as a
   scanner that had passed over all memory would (so ``shared``/``zero`` follow the content mix);
 * swapped and compressed pages are taken at random from the private pages outside the working
@@ -83,12 +85,18 @@ def place(
     balloon = np.minimum(snap.balloon, size)
     held = snap.granted + snap.swapped + PAGES_PER_CACHE_PAGE * snap.cache
     footprint = np.minimum(held, size - balloon)
-    _write(guests, vms, footprint)
+    _write(guests, vms, np.zeros_like(vms), footprint)
     host.sharing.share(*_private(guests, vms, np.zeros_like(vms), footprint, shareable=True))
     active = np.minimum(snap.active, footprint)
     for vm, a in zip(vms, active, strict=True):  # few warm VMs; each a threshold move
         guests.set_active(int(vm), int(a))
     _compress(guests, vms, snap.cache, footprint, rng)
+    # smaller slots hold more pages than assumed: the guest held those too (granted as captured)
+    extra = gm.count(PageState.COMPRESSED)[vms] - PAGES_PER_CACHE_PAGE * snap.cache
+    grown = np.minimum(footprint + np.maximum(extra, 0), size - balloon)
+    _write(guests, vms, footprint, grown)
+    host.sharing.share(*_private(guests, vms, footprint, grown, shareable=True))
+    footprint = grown
     _swap(guests, vms, snap.swapped, footprint, rng)
     _inflate(guests, vms, balloon, np.where(snap.balloon_target < 0, balloon, snap.balloon_target))
     guests.footprint[vms] = footprint
@@ -105,10 +113,10 @@ def place(
         )
 
 
-def _write(guests: Guests, vms: Index, footprint: Index) -> None:
-    """Ranks ``[0, footprint)`` of each VM get the contents of its mix, backed privately."""
+def _write(guests: Guests, vms: Index, lo: Index, hi: Index) -> None:
+    """Ranks ``[lo, hi)`` of each VM get the contents of its mix, backed privately."""
     gm = guests.host.gm
-    owner, rank = repeat_ranges(vms, np.zeros_like(vms), footprint)
+    owner, rank = repeat_ranges(vms, lo, hi)
     pages = gm.by_rank(owner, rank)
     content, family, unique = guests.content.contents(owner, rank)
     gm.content[pages] = content
