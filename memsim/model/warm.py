@@ -11,8 +11,9 @@ VM a consistent page layout that shows those amounts (docs/model.md "Warm start"
 * TPS then shares every in-use page whose contents another page of its salt domain holds, as a
   scanner that had passed over all memory would (so ``shared``/``zero`` follow the content mix);
 * swapped and compressed pages are taken at random from the private pages outside the working
-  set first (the host chose them while they were idle), through the compressor and the swap
-  device, so their caches and counters are those mechanisms' own;
+  set first (the host chose them while they were idle), then from the private pages inside it,
+  and only when those run short from shared pages (which leave their frames first); through
+  the compressor and the swap device, so their caches and counters are those mechanisms' own;
 * the balloon holds the top ranks ``[size − balloon, size)``, as the driver inflates;
 * the active-memory estimator starts at the captured active fraction, and the host in the
   captured state.
@@ -141,17 +142,19 @@ def _private(
 
 
 def _cold_first(
-    guests: Guests, vms: Index, footprint: Index, rng: np.random.Generator
+    guests: Guests, vms: Index, footprint: Index, rng: np.random.Generator, shared: bool = False
 ) -> tuple[Index, Index, Index]:
-    """Private in-use pages of ``vms`` in random order, pages outside the working set first
-    within each VM: pages, owners and ranks."""
+    """In-use pages of ``vms`` in random order within each VM: private pages outside the
+    working set first, then private inside it, then (``shared``) shared pages: pages, owners
+    and ranks."""
     gm = guests.host.gm
     owner, rank = repeat_ranges(vms, np.zeros_like(vms), footprint)
     pages = gm.by_rank(owner, rank)
-    keep = gm.state[pages] == PageState.PRIVATE
-    pages, owner, rank = pages[keep], owner[keep], rank[keep]
+    state = gm.state[pages]
+    keep = (state == PageState.PRIVATE) | (shared & (state == PageState.SHARED))
+    pages, owner, rank, state = pages[keep], owner[keep], rank[keep], state[keep]
     hot = rank < guests.active[owner]
-    order = np.lexsort((rng.random(len(pages)), hot, owner))
+    order = np.lexsort((rng.random(len(pages)), hot, state == PageState.SHARED, owner))
     return pages[order], owner[order], rank[order]
 
 
@@ -182,13 +185,16 @@ def _swap(
     """Swap ``swapped`` cold private pages of each VM out."""
     if not swapped.any():
         return
-    pages, owner, rank = _cold_first(guests, vms, footprint, rng)
-    want = np.zeros(guests.host.gm.n_vms, dtype=np.int64)
+    pages, owner, rank = _cold_first(guests, vms, footprint, rng, shared=True)
+    gm = guests.host.gm
+    want = np.zeros(gm.n_vms, dtype=np.int64)
     want[vms] = swapped
-    ones = np.ones(len(pages))
-    take = cumsum_within(owner, ones) <= want[owner]
-    guests.swapper.swap_out(pages[take], owner[take])
-    guests.host.gm.expose(owner[take], rank[take], +1)
+    take = cumsum_within(owner, np.ones(len(pages))) <= want[owner]
+    pages, owner, rank = pages[take], owner[take], rank[take]
+    was_shared = gm.state[pages] == PageState.SHARED
+    guests.host.sharing.unshare(pages[was_shared], owner[was_shared])
+    guests.swapper.swap_out(pages, owner)
+    gm.expose(owner, rank, +1)
 
 
 def _inflate(guests: Guests, vms: Index, balloon: Index, target: Index) -> None:
