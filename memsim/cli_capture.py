@@ -1,6 +1,6 @@
 """CLI commands about captures of real hosts: ``memsim check`` (a run beside its capture).
 
-Registered on the app by :func:`register` from :mod:`memsim.cli`; argument handling only, the
+Registered on the app by :mod:`memsim.cli`; argument handling only, the
 work is :mod:`memsim.capture` and :mod:`memsim.report.capture`.
 """
 
@@ -13,9 +13,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from memsim.cli import QuietOption, UsageError, out, user_errors
+from memsim.cli_common import QuietOption, UsageError, out, user_errors
 
-__all__ = ["register"]
+__all__ = ["check"]
 
 #: Tolerance of the headline host counters (issue 14: within 10 % of the capture).
 TOLERANCE = 0.10
@@ -45,7 +45,7 @@ def check(
         from memsim.capture.esxtop import read_esxtop
         from memsim.report.capture import write_capture_figure
         from memsim.results import load_results
-        from memsim.results.store import atomic_write
+        from memsim.results.atomic import atomic_write
 
         try:
             results = load_results(run)
@@ -85,8 +85,3 @@ def _table(errors: pd.DataFrame, tolerance: float) -> Table:
             style=style,
         )
     return table
-
-
-def register(app: typer.Typer) -> None:
-    """Add the capture commands to ``app``."""
-    app.command("check")(check)

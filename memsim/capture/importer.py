@@ -21,7 +21,7 @@ from memsim.capture.fit import (
     scenario_vm_names,
     workload_trace,
 )
-from memsim.results.store import atomic_write, atomic_write_text
+from memsim.results.atomic import atomic_write, atomic_write_text
 
 __all__ = ["import_scenario"]
 

@@ -11,23 +11,17 @@ of ``dt`` seconds, a VM that stalled ``s`` seconds waited a share ``min(s/dt, 1)
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-Vec = NDArray[np.float64]
+from memsim.counters import LATENCY_CAUSES
+from memsim.model.arrays import Vec
 
 #: What a VM waits on, each with its own stall counter: host swap-in, decompression, guest
 #: paging (its own swap, inside a balloon), page-cache misses (re-reads from the guest's
 #: disk) and being blocked in ``low``. Recorded as ``latency_<cause>`` (%), which sum to
-#: ``latency``.
-STALL_CAUSES = ("swapin", "decompress", "guestPaging", "cacheMiss", "blocked")
+#: ``latency``; the causes and their labels are defined in :mod:`memsim.counters`.
+STALL_CAUSES = tuple(LATENCY_CAUSES)
 #: How reports name each cause.
-CAUSE_LABELS = {
-    "swapin": "swap-in",
-    "decompress": "decompression",
-    "guestPaging": "guest paging",
-    "cacheMiss": "page-cache misses",
-    "blocked": "blocked on allocation",
-}
+CAUSE_LABELS = LATENCY_CAUSES
 
 
 def stall_share(stall_seconds: Vec, dt: float) -> Vec:
@@ -36,7 +30,7 @@ def stall_share(stall_seconds: Vec, dt: float) -> Vec:
 
 
 def latency_percent(stall_seconds: Vec, dt: float) -> Vec:
-    """vSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
+    """VSphere ``latency``: % of time waiting on swap-in, decompression or blocking."""
     return 100.0 * stall_share(stall_seconds, dt)
 
 

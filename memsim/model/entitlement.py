@@ -20,9 +20,8 @@ so a bisection on t over all VMs at once finds the allocation whose sum is the m
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-Vec = NDArray[np.float64]
+from memsim.model.arrays import Vec
 
 
 def allocation(t: float | Vec, shares: Vec, active: Vec, k: float) -> Vec:
@@ -49,6 +48,7 @@ def entitlement(
         upper: pages each VM can use at most (min of limit, configured, demand); ≥ lower.
         available: pages to divide (managed − overheads − free target).
         idle_tax: τ in [0, 1).
+        iterations: most bisection steps on the allocation price (fewer once it converges).
 
     Returns:
         Pages entitled to each VM: Σ = available when demand exceeds it (and lower bounds fit),

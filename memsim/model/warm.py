@@ -31,11 +31,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model.activity import ActivityEstimator
-from memsim.model.groups import cumsum_within, repeat_ranges
 from memsim.model.guest import Guests
 from memsim.model.kernels import SOLO
 from memsim.model.pages import PageState
 from memsim.model.reclaim.compression import slot_kib
+from memsim.model.segments import cumsum_within, repeat_ranges
 from memsim.model.states import MemState
 
 Index = NDArray[np.int64]
@@ -137,7 +137,8 @@ def _private(
     pages = gm.by_rank(owner, rank)
     keep = gm.state[pages] == PageState.PRIVATE
     if shareable:
-        keep &= (gm.link[pages] != SOLO) & ~host.sharing.large[owner]
+        keep &= gm.link[pages] != SOLO
+        keep &= ~host.sharing.lpages.in_large(pages, owner)
     return pages[keep], owner[keep]
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.axes import Axes
 
-from memsim.report.style import RUN_COLORS, label_grid, small_multiples
-from memsim.results.store import atomic_write
+from memsim.report.style import RUN_COLORS, figure_png, label_grid, small_multiples
+from memsim.results.atomic import atomic_write
 
 __all__ = ["HOST_PANELS", "VM_PANELS", "write_capture_figure"]
 
@@ -68,5 +68,6 @@ def write_capture_figure(host: pd.DataFrame, vms: pd.DataFrame, path: Path | str
     label_grid(axes, ncols, "time since the first sample (s)", "")
     fig.suptitle("simulated (solid) vs captured (dotted, markers)", fontsize=10)
     target = Path(path)
-    atomic_write(target, lambda p: fig.savefig(p, format="png", dpi=110))
+    png = figure_png(fig)  # type: ignore[arg-type]  # a root figure: no ax was given
+    atomic_write(target, lambda p: Path(p).write_bytes(png))
     return target

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 
 from memsim.report import compare, cost, plots, tables
 from memsim.report.style import figure_png, pages
-from memsim.results.store import atomic_write_bytes, atomic_write_text, staged_directory
+from memsim.results.atomic import atomic_write_bytes, atomic_write_text
+from memsim.results.store import staged_directory
 
 if TYPE_CHECKING:
     from memsim.results.results import Results
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FigureEntry",
     "compare_folders",
+    "render",
     "report_figures",
     "write_comparison",
     "write_report",
@@ -39,6 +41,11 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def render(template: str, **context: object) -> str:
+    """A page from one of the report's templates (they all extend ``base.html``)."""
+    return _ENV.get_template(template).render(**context)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class FigureEntry:
 
     @property
     def caption(self) -> str:
+        """The figure's explanation: its plotting function's docstring, second paragraph."""
         doc = (self.draw.func.__doc__ or "").strip().split("\n\n")
         return plain(" ".join(line.strip() for line in doc[1].splitlines())) if len(doc) > 1 else ""
 

@@ -17,13 +17,13 @@ import pandas as pd
 from memsim.capture.esxtop import EsxtopCapture, read_esxtop
 from memsim.capture.fit import workload_trace
 from memsim.scenario import VM, Amount, Workload
-from memsim.units import MIB, PAGE_SIZE
+from memsim.units import MIB, PAGE_SIZE, pages
 
 
 def amount_pages(amount: Amount, memory: int) -> int:
     """Pages of a size or of a share of ``memory`` bytes."""
     size = amount.bytes if amount.bytes is not None else (amount.fraction or 0.0) * memory
-    return int(size // PAGE_SIZE)
+    return pages(size)
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _trace_changes(index: int, vm: VM, captures: dict[Path, EsxtopCapture]) -> l
         if trace.path not in captures:
             captures[trace.path] = read_esxtop(trace.path)
         frame = workload_trace(captures[trace.path], trace.vm)
-    cap = vm.memory // PAGE_SIZE
+    cap = pages(vm.memory)
     out = []
     for t, active, footprint in zip(
         frame["time"].to_numpy(float),
@@ -92,7 +92,7 @@ def _trace_changes(index: int, vm: VM, captures: dict[Path, EsxtopCapture]) -> l
     ):
         if math.isnan(active) or math.isnan(footprint):
             continue  # a glitched esxtop sample: the workload keeps its last values
-        fp = int(min(footprint * MIB // PAGE_SIZE, cap))
+        fp = int(min(footprint * MIB // PAGE_SIZE, cap))  # a capped inf stays finite
         act = int(min(active * MIB // PAGE_SIZE, fp))
         out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": act}))
     return out

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from memsim.counters import batch_names
 from memsim.scenario.traces import ESXTOP_TIME_FORMAT
 
 PDH_HEADER = "(PDH-CSV 4.0) (UTC)(0)"
@@ -22,25 +23,10 @@ TIME_FORMAT = ESXTOP_TIME_FORMAT
 #: numbering for every profile, so a ``classic`` run's soft state is 2.
 STATE_NUMBERS = {"high": 0, "clear": 1, "soft": 2, "hard": 3, "low": 4}
 
-#: memsim host counter → esxtop ``Memory`` counter (docs/model.md §7; data/esxtop/README.md).
-HOST_COUNTERS = {
-    "kernel": "Kernel MBytes",
-    "nonkernel": "NonKernel MBytes",
-    "free": "Free MBytes",
-    "managed": "Kernel Managed MBytes",
-    "minFree": "Kernel MinFree MBytes",
-    "shared": "PShare Shared MBytes",
-    "sharedcommon": "PShare Common MBytes",
-    "sharedSaved": "PShare Savings MBytes",
-    "swapped": "Swap Used MBytes",
-    "swaptarget": "Swap Target MBytes",
-    "swapinRate": "Swap MBytes Read/sec",
-    "swapoutRate": "Swap MBytes Write/sec",
-    "compressed": "Total Compressed MBytes",
-    "zipSaved": "Total Saved By Compression MBytes",
-    "vmmemctl": "Memctl Current MBytes",
-    "vmmemctltarget": "Memctl Target MBytes",
-}
+_VM_BATCH = batch_names("vm")
+
+#: memsim host counter → esxtop ``Memory`` counter: the registry's (:mod:`memsim.counters`).
+HOST_COUNTERS = {k: v for k, v in batch_names("host").items() if k != "state"}
 
 #: The order of esxtop's host ``Memory`` columns (ESXi 6.x).
 HOST_ORDER = (
@@ -67,33 +53,26 @@ VM_ORDER = (
     "Decompression MBytes/sec",
 )  # fmt: skip
 
-#: Host counters read from a capture but not written (memsim has no user worlds).
-HOST_READ_ONLY = {"machine": "Machine MBytes"}
-
-#: memsim per-VM counter → esxtop ``Group Memory`` counter. ``cacheSize`` is the host memory
-#: held by the VM's compression cache, which is what esxtop's per-VM "Compressed Memory" shows.
-VM_COUNTERS = {
-    "memory": "Memory Size MBytes",
-    "granted": "Memory Granted Size MBytes",
-    "consumed": "Memory Consumed Size MBytes",
-    "entitlement": "Target Size MBytes",
-    "touched": "Touched MBytes",
-    "vmmemctl": "Memctl MBytes",
-    "vmmemctltarget": "Memctl Target MBytes",
-    "vmmemctlmax": "Memctl Max MBytes",
-    "swapped": "Swapped MBytes",
-    "swaptarget": "Swap Target MBytes",
-    "swapinRate": "Swap Read MBytes/sec",
-    "swapoutRate": "Swap Written MBytes/sec",
-    "zero": "Zero MBytes",
-    "shared": "Shared MBytes",
-    "sharedSaved": "Shared Saved MBytes",
-    "overhead": "Overhead MBytes",
-    "cacheSize": "Compressed Memory MBytes",
-    "compressionRate": "Compression MBytes/sec",
-    "decompressionRate": "Decompression MBytes/sec",
-    "tools": "Memctl?",
+#: Host counters read from a capture but not recorded by memsim (written derived, if at all).
+HOST_READ_ONLY = {
+    "machine": "Machine MBytes",
+    "kernel": "Kernel MBytes",
+    "nonkernel": "NonKernel MBytes",
 }
+
+#: Per-VM columns read from a capture that are settings in memsim (``Memctl?``: Tools runs).
+VM_READ_ONLY = {"tools": "Memctl?"}
+
+#: Working-set estimates esxtop gives in % of the VM's memory size (``active`` is MiB in
+#: memsim; the slow and fast estimates are % in both).
+VM_PERCENTS = {k: _VM_BATCH[k] for k in ("active", "activeSlowPct", "activeFastPct")}
+
+#: Group Cpu counter for memory latency (% of time stalled on swap-in or decompression).
+LATENCY_COUNTER = _VM_BATCH["latency"]
+
+#: memsim per-VM counter → esxtop ``Group Memory`` counter, from the registry. ``cacheSize`` is
+#: the host memory held by the VM's compression cache (esxtop's per-VM "Compressed Memory").
+VM_COUNTERS = {k: v for k, v in _VM_BATCH.items() if k not in VM_PERCENTS and k != "latency"}
 
 #: Columns esxtop writes as whole numbers (host MBytes totals are truncated to whole MB);
 #: every other cell has two decimals, as esxtop writes them.
@@ -102,18 +81,6 @@ WHOLE = {
     "% Active Estimate", "% Active Slow Estimate", "% Active Fast Estimate",
     "% Active Next Estimate",
 }  # fmt: skip
-
-#: Working-set estimates esxtop gives in % of the VM's memory size (``active`` is MiB in
-#: memsim; the slow, fast and next estimates are % in both).
-VM_PERCENTS = {
-    "active": "% Active Estimate",
-    "activeSlow": "% Active Slow Estimate",
-    "activeFast": "% Active Fast Estimate",
-    "activeNext": "% Active Next Estimate",
-}
-
-#: Group Cpu counter for memory latency (% of time stalled on swap-in or decompression).
-LATENCY_COUNTER = "% Memory Latency"
 
 #: Symbolic ``Alloc Shares`` levels (model choice: ESXi prints every group here as -3, the
 #: default, so -3 is read as normal; unknown negative values also fall back to normal).

@@ -22,6 +22,7 @@ from memsim.capture.esxtop.format import (
     USER_WORLD,
     VM_COUNTERS,
     VM_PERCENTS,
+    VM_READ_ONLY,
     EsxtopCapture,
 )
 
@@ -148,7 +149,7 @@ def _host_frame(times: pd.Index, column: Any) -> pd.DataFrame:
 def _vm_frame(times: pd.Index, instance: str, column: Any) -> tuple[pd.DataFrame, Any]:
     """One VM group's counters (memsim names) and its ``Alloc Shares`` column."""
     frame = pd.DataFrame(index=times)
-    for ours, theirs in VM_COUNTERS.items():
+    for ours, theirs in {**VM_COUNTERS, **VM_READ_ONLY}.items():
         if (data := column("Group Memory", instance, theirs)) is not None:
             frame[ours] = data
     for ours, theirs in VM_PERCENTS.items():

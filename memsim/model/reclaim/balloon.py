@@ -23,13 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import cumsum_within, repeat_ranges
+from memsim.model.arrays import Index, Vec
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
+from memsim.model.segments import cumsum_within, repeat_ranges
 
 FAST, CACHE, SLOW_MIN, SLOW_MAX, DEFLATE = 16384.0, 2048.0, 512.0, 2048.0, 16384.0
 
@@ -92,6 +90,10 @@ class Balloons:
         self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
         self.stuck = np.zeros(n, dtype=bool)
 
+    def power_off(self, vm: int) -> None:
+        """VM ``vm`` stops: its balloon is gone with its memory, and so is its target."""
+        self.size[vm] = self.target[vm] = 0
+
     def step(
         self,
         now: float,
@@ -151,6 +153,9 @@ class Balloons:
         if not keep.all():
             owner, rank, pages, state = owner[keep], rank[keep], pages[keep], state[keep]
             step = np.bincount(owner, minlength=gm.n_vms)
+        if self.sharing.lpages.count.any():  # a large page cannot be ballooned in part
+            self.sharing.break_pages(pages, owner)
+            state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
         shared = state == PageState.SHARED

@@ -3,6 +3,9 @@
 When the scheduler asks for pages of a VM by hypervisor reclamation (docs/model.md §1, §4, §5), the
 host picks random victims among the VM's private pages and, for each, tries in turn:
 
+0. a victim inside a large page breaks that large page first (a large page is never swapped);
+   the broken region's pages the scanner has already hashed are shared at once
+   (docs/model.md §2);
 1. **share** it — a victim whose contents match a shared frame or a hint is shared instead
    (zero pages written at boot are the common case: "share before swap", [OSDI02] §6.3);
 2. **compress** it — if it compresses to 2 KiB or less and the compression cache has room
@@ -19,8 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
+from memsim.model.arrays import Index
 from memsim.model.pages import PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
@@ -28,8 +31,6 @@ from memsim.model.reclaim.swap import Swapper
 
 if TYPE_CHECKING:
     from memsim.model.host import Host
-
-Index = NDArray[np.int64]
 
 
 def reclaim_goal(host: Host, swapper: Swapper, goal: Index) -> Index:
@@ -60,9 +61,11 @@ def reclaim(
     cap = swapper.budget if budgeted else total
     want = goal if total <= cap else np.floor(goal * cap / max(total, 1)).astype(np.int64)
     pages, owner, rank = swapper.victims(want)
+    sharing.break_pages(pages, owner, share=budgeted)
     if budgeted:
         swapper.budget -= len(pages)
-        sharing.share(pages, owner)
+        still = sharing.gm.state[pages] == PageState.PRIVATE  # not shared by the break
+        sharing.share(pages[still], owner[still])
     private = sharing.gm.state[pages] == PageState.PRIVATE
     to_swap, swap_owner = compressor.compress(pages[private], owner[private])
     swapper.swap_out(to_swap, swap_owner)  # includes evicted pages: still reclaimed

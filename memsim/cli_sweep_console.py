@@ -1,4 +1,4 @@
-"""Terminal output of the sweep commands (used by :mod:`memsim.cli` only): progress, tables.
+"""Terminal output of the sweep commands (the CLI side, for :mod:`memsim.cli`): progress, tables.
 
 The sweep layer itself reports progress through a callback and never imports rich; this
 module turns that callback into a rich progress bar and results into rich tables.
@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from memsim.report.sweep import grid_means
 from memsim.sweep.capacity import Capacity
-from memsim.sweep.report import grid_means
 from memsim.sweep.runner import Progress as SweepProgress
 
 __all__ = ["capacity_table", "points_table", "sweep_progress"]
