@@ -133,7 +133,10 @@ def compare_capture(results: Results, capture: EsxtopCapture) -> Comparison:
     host = _pairs(cap_host, sim_host, HOST_COMPARED)
     errors = _errors("host", host)
     per_vm = {}
-    for vm, name in scenario_vm_names(capture).items():
+    # VMs by their imported names; a capture without memory sizes (vCenter) by their own
+    names = dict.fromkeys(capture.vms["vm"].unique()) | scenario_vm_names(capture)
+    for vm, imported in names.items():
+        name = imported or vm
         if name not in results.vm_names:
             continue
         cap_vm = capture.vms[capture.vms["vm"] == vm].loc[times]
