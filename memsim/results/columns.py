@@ -3,8 +3,8 @@
 Results carry it in each DataFrame's ``attrs["units"]`` (column → unit) so that a notebook,
 a plot label or an export can say what a number means; ``docs/counters.md`` lists the
 counters. Sizes are MiB, rates MiB/s, times seconds, ``latency`` and its causes % of time,
-``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlowPct``,
-%ACTVS, %ACTVF, %ACTVN).
+``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlowPct``
+and ``activeFastPct`` are % of the VM's memory, as their names say (esxtop's %ACTVS, %ACTVF).
 """
 
 from __future__ import annotations

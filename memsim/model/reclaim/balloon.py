@@ -131,13 +131,13 @@ class Balloons:
         step = np.where(grow, np.maximum(step, 0), 0)
         paging = grow & (frontier <= cache_floor)
         self.slow_rate = np.where(paging, np.minimum(self.slow_rate * 1.25, SLOW_MAX), SLOW_MIN)
-        self._inflate(step, footprint, cache_floor, room)
+        self._inflate(step, cache_floor, room)
         # a driver deflates even once Tools stop or the maximum falls below its size
         shrink = on & ~self.stuck & (target < self.size)
         back = np.minimum(self.size - target, np.floor(DEFLATE * factor * dt).astype(np.int64))
         self._deflate(np.where(shrink, back, 0))
 
-    def _inflate(self, step: Index, footprint: Index, cache_floor: Index, room: Index) -> None:
+    def _inflate(self, step: Index, cache_floor: Index, room: Index) -> None:
         vms = np.flatnonzero(step)
         if len(vms) == 0:
             return
@@ -158,6 +158,8 @@ class Balloons:
             state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
+        paged = state == PageState.GUEST_SWAPPED  # below the region until now
+        gm.expose_paged(owner[paged], rank[paged], -1)
         shared = state == PageState.SHARED
         self.sharing.unshare(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED
@@ -180,6 +182,7 @@ class Balloons:
         pages = gm.by_rank(owner, rank)
         empty = gm.state[pages] == PageState.BALLOONED
         gm.set_state(pages[empty], PageState.UNTOUCHED, owner[empty])
+        gm.expose_paged(owner[~empty], rank[~empty], +1)  # paged out, now below the region
         self.size[vms] -= step[vms]
 
     def region_start(self) -> Index:
