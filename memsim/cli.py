@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import typer
 
-from memsim import cli_runs, cli_sweeps
+from memsim import cli_capture, cli_runs, cli_sweeps
 from memsim.cli_common import INTERRUPTED, err, out, said
 
 __all__ = ["app", "main"]
@@ -48,6 +48,7 @@ for command in (
     cli_runs.examples,
     cli_sweeps.sweep,
     cli_sweeps.capacity,
+    cli_capture.check,
 ):
     app.command()(command)
 import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)

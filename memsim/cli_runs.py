@@ -249,7 +249,7 @@ def import_esxtop(
 ) -> None:
     """Write a scenario (host, VMs) and per-VM workload traces from an esxtop capture."""
     with user_errors():
-        from memsim.results.esxtop import import_scenario
+        from memsim.capture.importer import import_scenario
 
         if output.exists() and not force:
             raise UsageError(f"{output} exists; pass --force to overwrite it")

@@ -9,10 +9,10 @@ from helpers import scenario
 
 from memsim import counters
 from memsim.api import run
+from memsim.capture.esxtop import format as esxtop
 from memsim.model.cost import CAUSE_LABELS, STALL_CAUSES
 from memsim.results.columns import UNITS
 from memsim.scenario import claims
-from memsim.workload import esxtop
 
 RUN = """
 name: counters

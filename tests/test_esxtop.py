@@ -8,14 +8,9 @@ import pandas as pd
 import pytest
 from synthetic_results import make_results
 
-from memsim.results.esxtop import (
-    PDH_HEADER,
-    import_scenario,
-    read_esxtop,
-    scenario_dict,
-    workload_trace,
-    write_esxtop,
-)
+from memsim.capture.esxtop import PDH_HEADER, read_esxtop, write_esxtop
+from memsim.capture.fit import provenance, scenario_dict, workload_trace
+from memsim.capture.importer import import_scenario
 from memsim.scenario import load
 from memsim.units import MIB
 
@@ -53,8 +48,32 @@ def test_export_format(tmp_path: Path) -> None:
     assert "\\\\memsim\\Group Memory(1000:vm-1)\\Memory Size MBytes" in header
     assert rows[1][0] == "01/01/2000 00:00:00" and rows[2][0] == "01/01/2000 00:00:20"
     assert all(line.startswith('"') and line.endswith('"') for line in raw.splitlines())
+    assert "\r" not in raw  # LF line endings, as esxtop on ESXi writes them
     limit = header.index("\\\\memsim\\Group Memory(1000:vm-1)\\Alloc Max")
-    assert rows[1][limit] == "-1.00"  # unlimited, as esxtop writes it
+    assert rows[1][limit] == "-1"  # unlimited, as esxtop writes it
+
+
+def test_export_reads_as_esxtop(tmp_path: Path) -> None:
+    """Column order, whole numbers and derived host counters as a real ESXi 6.x capture."""
+    path = tmp_path / "esxtop.csv"
+    write_esxtop(make_results(2), path)
+    rows = list(csv.reader(path.read_text().splitlines()))
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    objects = [c.split("\\")[3].split("(")[0] for c in header[1:]]
+    # host Memory first, then every Group Cpu, then every Group Memory
+    assert objects == sorted(objects, key=["Memory", "Group Cpu", "Group Memory"].index)
+    host = "\\\\memsim\\Memory\\"
+    assert header[1] == host + "Memory Overcommit (1 Minute Avg)"
+    machine, kernel, nonkernel, free = (
+        int(first[host + c])
+        for c in ("Machine MBytes", "Kernel MBytes", "NonKernel MBytes", "Free MBytes")
+    )
+    assert abs(kernel + nonkernel + free - machine) <= 2  # each truncated to whole MB
+    assert first[host + "Kernel State"] in {"0", "1", "2", "3", "4"}
+    vm = "\\\\memsim\\Group Memory(1000:vm-1)\\"
+    assert first[vm + "Memory Size MBytes"].endswith(".00")
+    assert "." not in first[vm + "% Active Estimate"] and "." not in first[vm + "Alloc Shares"]
+    assert "\\\\memsim\\Group Cpu(1000:vm-1)\\Members" in header
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -65,11 +84,14 @@ def test_round_trip(tmp_path: Path) -> None:
     assert capture.interval == 20.0
     assert list(capture.host["state"]) == list(results.host["state"])
     for counter in ("free", "minFree", "vmmemctl", "swapped", "sharedSaved", "compressed"):
-        np.testing.assert_allclose(capture.host[counter], results.host[counter], atol=0.006)
+        # host totals are whole MB, truncated, as esxtop writes them
+        np.testing.assert_allclose(capture.host[counter], results.host[counter], atol=1.0)
     for counter in ("consumed", "granted", "vmmemctl", "swapped", "latency"):
         np.testing.assert_allclose(capture.vms[counter], results.vms[counter], atol=0.006)
-    # % Active Estimate has two decimals: 0.005 % of 1024 MiB
-    np.testing.assert_allclose(capture.vms["active"], results.vms["active"], atol=0.052)
+    # % Active Estimate is a whole number, as esxtop writes it: 1 % of the memory size
+    assert (
+        np.abs(capture.vms["active"] - results.vms["active"]) <= 0.01 * results.vms["memory"]
+    ).all()
     assert list(pd.unique(capture.vms["vm"])) == results.vm_names
     assert capture.settings["vm-1"]["reservation"] == 256
     assert capture.settings["vm-1"]["limit"] is None
@@ -115,7 +137,7 @@ def test_rejects_other_csv(tmp_path: Path) -> None:
 def test_workload_trace() -> None:
     trace = workload_trace(read_esxtop(FIXTURE), "db")
     assert list(trace.columns) == ["time", "active", "footprint"]
-    assert trace["footprint"].iloc[0] == 6000 + 200  # granted + swapped
+    assert trace["footprint"].iloc[0] == 6000 + 200  # granted + swapped (no cache column)
     assert trace["active"].iloc[0] == pytest.approx(0.30 * 8192)
     assert (trace["active"] <= trace["footprint"]).all()
     with pytest.raises(KeyError):
@@ -123,13 +145,25 @@ def test_workload_trace() -> None:
 
 
 def test_scenario_dict() -> None:
-    scenario = scenario_dict(read_esxtop(FIXTURE), "lab")
+    capture = read_esxtop(FIXTURE)
+    scenario = scenario_dict(capture, "lab")
+    # no Kernel MBytes in this fixture: machine - managed
     assert scenario["host"] == {"profile": "esxi6", "memory": "16384MiB", "vmkernel": "384MiB"}
-    assert scenario["duration"] == "15s" and scenario["record_every"] == "5s"
+    # the capture's length (3 samples 5 s apart), not samples x interval
+    assert scenario["duration"] == "10s" and scenario["record_every"] == "5s"
     web, db = scenario["vms"]
-    trace = {"trace": "traces/web-01.csv"}
-    assert web == {"name": "web-01", "memory": "4096MiB", "workload": trace}
+    assert web["name"] == "web-01" and web["memory"] == "4096MiB"
+    assert web["workload"]["trace"] == "traces/web-01.csv"
+    assert web["workload"]["active"] == f"{0.15 * 4096:.2f}MiB"
     assert db["reservation"] == "2048MiB" and db["limit"] == "6144MiB" and db["shares"] == 40960
+    start = scenario["start_from"]
+    assert start["host"] == {"state": "clear", "free": f"{capture.host['free'].iloc[0]:.0f}MiB"}
+    first = capture.vms.loc[0.0].set_index("vm").loc["db"]
+    assert start["vms"]["db"]["balloon"] == f"{first['vmmemctl']:.2f}MiB"
+    assert start["vms"]["db"]["swapped"] == f"{first['swapped']:.2f}MiB"
+    header = provenance(capture, "capture.csv")
+    assert all(line.startswith("# ") for line in header.splitlines())
+    assert "Estimated:" in header and "Left out:" in header
 
 
 def test_import_scenario_writes_yaml_and_traces(tmp_path: Path) -> None:
@@ -190,3 +224,29 @@ def test_real_capture_imports_as_scenario(tmp_path: Path) -> None:
     scenario = load(out)
     assert scenario.host.memory == 8083 * MIB
     assert {vm.name for vm in scenario.machines()} >= {"styx", "poseidon"}
+
+
+def test_each_capture_is_read_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two VMs replaying the same capture: the file is read once, not once per VM."""
+    from memsim.workload import spec
+
+    calls: list[Path] = []
+    real = spec.read_esxtop
+
+    def counting(path: Path):  # type: ignore[no-untyped-def]
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(spec, "read_esxtop", counting)
+    text = f"""name: two
+duration: 10s
+host: {{memory: 32GiB, profile: esxi6}}
+vms:
+  - {{name: a, memory: 4GiB, workload: {{trace: {{file: {FIXTURE}, vm: web 01}}}}}}
+  - {{name: b, memory: 8GiB, workload: {{trace: {{file: {FIXTURE}, vm: db}}}}}}
+"""
+    from memsim.scenario import loads
+
+    changes = spec.timeline(loads(text).machines())
+    assert calls == [FIXTURE]
+    assert {c.vm for c in changes} == {0, 1}

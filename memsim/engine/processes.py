@@ -57,7 +57,8 @@ def power(sim: Simulation) -> Proc:
         if at > sim.env.now:
             yield sim.env.timeout(at - sim.env.now)
         if kind == 0:
-            power_on(sim, vm)
+            if not (sim.host.on[vm] or sim.host.starting[vm]):  # not warm-started
+                power_on(sim, vm)
         elif sim.host.on[vm]:
             power_off(sim, vm)
         elif sim.host.starting[vm]:  # still waiting for memory for its overhead

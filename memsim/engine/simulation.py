@@ -20,6 +20,7 @@ import simpy
 from memsim.engine import processes
 from memsim.engine.build import Mechanisms, build, host_thresholds
 from memsim.engine.observe import Observer
+from memsim.engine.warm import warm_start
 from memsim.model.cost import fault_latencies
 from memsim.model.limits import enforce
 from memsim.results.recorder import results
@@ -161,6 +162,7 @@ class Simulation:
     def run(self) -> Results:
         """Run to the scenario's duration and return its :class:`~memsim.results.Results`."""
         started = time.perf_counter()
+        warm_start(self)
         processes.start(self)
         duration = self.scenario.duration
         checkpoints = np.linspace(0, duration, 101)[1:]

@@ -44,6 +44,11 @@ class ActivityEstimator:
         for arr in (self.fast, self.slow, self.last):
             arr[vms] = 1.0
 
+    def start_at(self, vms: NDArray[np.int64], fraction: Vec) -> None:
+        """Warm start: the averages of ``vms`` begin at a captured active ``fraction``."""
+        for arr in (self.fast, self.slow, self.last):
+            arr[vms] = fraction
+
     def sample(self, true_fraction: Vec, rng: np.random.Generator) -> Vec:
         """Close a sampling period: draw f and update the averages.
 

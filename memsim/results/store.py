@@ -243,7 +243,7 @@ def save_results(
     the SHA-256 of each data file (``files``), so :func:`load_results` can tell a folder whose
     files come from different runs.
     """
-    from memsim.results.esxtop import write_esxtop
+    from memsim.capture.esxtop import write_esxtop
 
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")

@@ -25,6 +25,7 @@ from memsim.scenario.machine import VM, BalloonDriver, Content, Phase, Trace, Wo
 from memsim.scenario.rules import event_issues
 from memsim.scenario.sweep import Sweep
 from memsim.scenario.types import Amount, Duration, Frozen, expand_name
+from memsim.scenario.warm import StartFrom, warm_issues
 from memsim.units import format_duration
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Host",
     "Phase",
     "Scenario",
+    "StartFrom",
     "Swap",
     "Tolerance",
     "Trace",
@@ -65,6 +67,7 @@ class Scenario(Frozen):
         events: Setting changes over time.
         expect: Claims about the results.
         sweep: Parameter axes and seeds for ``memsim sweep`` (ignored by ``memsim run``).
+        start_from: A captured instant the run starts from (:mod:`memsim.scenario.warm`).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)
@@ -78,6 +81,7 @@ class Scenario(Frozen):
     events: list[Event] = []
     expect: list[Claim] = []
     sweep: Sweep | None = None
+    start_from: StartFrom | None = None
 
     _raw: dict[str, Any] | None = PrivateAttr(None)
     _source: Path | None = PrivateAttr(None)
@@ -111,6 +115,21 @@ class Scenario(Frozen):
     def _events_keep_the_rules(self) -> Scenario:
         """What a VM may not be configured with, an event may not set (:mod:`.rules`)."""
         found = event_issues(self.vms, self.events)
+        if found:
+            raise issues(*found)
+        return self
+
+    @model_validator(mode="after")
+    def _warm_start_fits(self) -> Scenario:
+        """Every VM of ``start_from`` exists, powers on at 0 and holds what its memory can."""
+        if self.start_from is None:
+            return self
+        machines = self.machines()
+        found = warm_issues(
+            self.start_from,
+            {m.name: m.memory for m in machines},
+            {m.name: m.power_on for m in machines},
+        )
         if found:
             raise issues(*found)
         return self

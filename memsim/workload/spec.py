@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from memsim.capture.esxtop import EsxtopCapture, read_esxtop
+from memsim.capture.fit import workload_trace
 from memsim.scenario import VM, Amount, Workload
 from memsim.units import MIB, PAGE_SIZE, pages
-from memsim.workload.esxtop import read_esxtop, workload_trace
 
 
 def amount_pages(amount: Amount, memory: int) -> int:
@@ -54,19 +56,21 @@ def resolved(values: dict[str, Any], memory: int, source: Workload | Any) -> dic
 def timeline(machines: list[VM]) -> list[Change]:
     """Every phase and trace row of every VM, in time order (VM order breaks ties)."""
     changes: list[Change] = []
+    captures: dict[Path, EsxtopCapture] = {}  # each capture read once, not once per VM
     for i, vm in enumerate(machines):
         w = vm.workload
         for phase in w.phases:
             values = resolved(phase.changes(), vm.memory, phase)
             changes.append(Change(vm.power_on + phase.at, i, values))
         if w.trace is not None:
-            changes.extend(_trace_changes(i, vm))
+            changes.extend(_trace_changes(i, vm, captures))
     return sorted(changes, key=lambda c: (c.at, c.vm))
 
 
-def _trace_changes(index: int, vm: VM) -> list[Change]:
+def _trace_changes(index: int, vm: VM, captures: dict[Path, EsxtopCapture]) -> list[Change]:
     """Rows of a trace as changes: a CSV of ``time`` (s), ``active`` and ``footprint`` (MiB), or
-    one VM's counters in an esxtop batch capture (:func:`memsim.workload.esxtop.workload_trace`).
+    one VM's counters in an esxtop batch capture (:func:`memsim.capture.fit.workload_trace`),
+    read from ``captures`` when another VM's trace read it already.
     Rows of a capture with a counter missing are skipped (plain traces are checked whole when
     the scenario is validated, :mod:`memsim.scenario.traces`).
     """
@@ -75,7 +79,9 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
     if trace.vm is None:
         frame = pd.read_csv(trace.path)
     else:
-        frame = workload_trace(read_esxtop(trace.path), trace.vm)
+        if trace.path not in captures:
+            captures[trace.path] = read_esxtop(trace.path)
+        frame = workload_trace(captures[trace.path], trace.vm)
     cap = pages(vm.memory)
     out = []
     for t, active, footprint in zip(
