@@ -24,11 +24,7 @@ MODEL_BANNED = {"simpy", "pandas", "matplotlib", "rich", "ruamel", "yaml", "type
 #: The command-line side, the only users of rich: ``memsim.cli`` and ``memsim.cli_*``, the terminal.
 CLI_PREFIX, TERMINAL = "memsim.cli", "memsim.terminal"
 #: Imports the contract allows for now, each with the reason it is not fixed here.
-EXCEPTIONS = {
-    ("memsim.results.esxtop", "memsim.workload.esxtop"): (
-        "esxtop reading (workload) and writing (results) become one module (issue 14)"
-    ),
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _is_cli(module: str) -> bool:
