@@ -134,6 +134,8 @@ CHANGED = {
     "Memsim.SampleSize": 3,
     "Memsim.ActiveFastGain": 0.02,
     "Memsim.ActiveSlowGain": 0.9,
+    "Memsim.ActiveAtPowerOn": 100,
+    "Memsim.CompressRate": 1,
     "Memsim.DecompressLatency": 100000,
     "Memsim.GuestSwapLatency": 1,
     "Memsim.TouchRate": 1,

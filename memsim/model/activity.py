@@ -10,6 +10,14 @@ that already includes the running period's samples; the estimate is their maximu
 increases quickly and decreases slowly. Gains are ``Memsim.ActiveFastGain`` and
 ``Memsim.ActiveSlowGain`` (model choice: not published; defaults reach a step up within two
 periods and decay over several minutes, VALIDATION.md V5).
+
+At power-on the averages start from ``Memsim.ActiveAtPowerOn`` (model choice, 0 %: the value
+ESX starts from is not published, and a VM that has just powered on has touched nothing yet; a
+start near 100 % would make an idle VM look fully active for minutes and, under the idle memory
+tax, hand it memory it does not use). Boot zeroing counts as touching the pages it writes
+(:meth:`memsim.model.guest.Guests.touched_since_sample`), so a guest that zeroes its memory at
+boot is sampled as fully active while it does: the boot spike of [OSDI02] Fig. 7 comes from the
+workload, not from the start value (docs/model.md §6).
 """
 
 from __future__ import annotations
@@ -34,15 +42,16 @@ class ActivityEstimator:
         self.samples = samples
         self.fast_gain = fast_gain
         self.slow_gain = slow_gain
+        self.start = 0.0  #: the averages' value at power-on (``Memsim.ActiveAtPowerOn`` / 100)
         self.fast = np.ones(n_vms)
         self.slow = np.ones(n_vms)
         self.next = np.ones(n_vms)  #: fast average including the running period
         self.last = np.ones(n_vms)  #: the last period's raw sample f
 
     def reset(self, vms: NDArray[np.int64]) -> None:
-        """A VM powering on starts as fully active (it is booting)."""
+        """VMs powering on start from :attr:`start`; their samples then raise the estimate."""
         for arr in (self.fast, self.slow, self.next, self.last):
-            arr[vms] = 1.0
+            arr[vms] = self.start
 
     def sample(self, true_fraction: Vec, rng: np.random.Generator) -> Vec:
         """Close a sampling period: draw f and update the averages.

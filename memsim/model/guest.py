@@ -60,6 +60,8 @@ class Guests:
         self.dataset = np.zeros(n, dtype=np.int64)  #: data re-read through the page cache
         self.cache_misses = np.zeros(n, dtype=np.int64)  #: cumulative reads from guest disk
         self.boot_left = np.zeros(n, dtype=np.int64)  #: pages still to zero at boot
+        #: ranks boot zeroing had reached at the last active-memory sample
+        self.zero_mark = np.zeros(n, dtype=np.int64)
         self.stall = np.zeros(n)  #: cumulative seconds waiting on faults (sum of the causes)
         #: cumulative seconds of ``stall`` by cause (:data:`memsim.model.cost.STALL_CAUSES`)
         self.stall_by = {cause: np.zeros(n) for cause in STALL_CAUSES if cause != "blocked"}
@@ -79,12 +81,26 @@ class Guests:
         self.footprint[vm] = 0
         self.progress[vm] = 1.0
         self.boot_left[vm] = self.host.gm.sizes[vm] if zero_boot else 0
+        self.zero_mark[vm] = self.host.gm.sizes[vm] - self.boot_left[vm]
 
     def power_off(self, vm: int) -> None:
         """Stop VM ``vm`` (its pages are released by the caller)."""
         self.footprint[vm] = self.target[vm] = self.active[vm] = self.boot_left[vm] = 0
         self.dataset[vm] = 0
         self.host.gm.ws[vm] = self.host.gm.exposed[vm] = 0
+
+    def touched_since_sample(self) -> Index:
+        """Pages each VM touched since the last active-memory sample, and start a new period.
+
+        The working set, plus the pages boot zeroing wrote in the period (zeroing runs up the
+        ranks, so those are ranks [mark, reached); the part inside the working set counts once).
+        The sampler's touched share is this over the configured size (docs/model.md §6).
+        """
+        reached = self.host.gm.sizes - self.boot_left
+        start = np.minimum(self.zero_mark, reached)
+        overlap = np.maximum(np.minimum(reached, self.active) - start, 0)
+        self.zero_mark = reached
+        return self.active + (reached - start) - overlap
 
     def set_active(self, vm: int, ranks: int) -> None:
         """The working set of VM ``vm`` becomes its ``ranks`` hottest pages."""

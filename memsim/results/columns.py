@@ -2,16 +2,17 @@
 
 Results carry it in each DataFrame's ``attrs["units"]`` (column → unit) so that a notebook,
 a plot label or an export can say what a number means; ``docs/counters.md`` is this table in
-prose. Sizes are MiB, rates MiB/s, times seconds, ``latency`` and its causes % of time,
-``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlow``,
-``activeFast`` and ``activeNext`` are % of the VM's memory (as esxtop's %ACTVS, %ACTVF, %ACTVN).
+prose. Sizes are MiB, rates MiB/s, times seconds, ``latency``, ``stall`` and the waits by
+cause % of time, ``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates
+``activeSlow``, ``activeFast`` and ``activeNext`` are % of the VM's memory (as esxtop's %ACTVS,
+%ACTVF, %ACTVN).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from memsim.model.cost import STALL_CAUSES
+from memsim.model.cost import WAIT_COUNTERS
 
 __all__ = ["UNITS", "unit_of", "units_for"]
 
@@ -26,7 +27,7 @@ _RATES = (
     "swapinRate", "swapoutRate", "compressionRate", "decompressionRate", "guestSwapinRate",
     "guestSwapoutRate", "cacheMissRate",
 )  # fmt: skip
-_PERCENT = ("latency", "blocked", "activeSlow", "activeFast", "activeNext")
+_PERCENT = ("latency", "stall", "activeSlow", "activeFast", "activeNext")
 
 #: Unit of each recorded counter.
 UNITS: dict[str, str] = {
@@ -34,7 +35,7 @@ UNITS: dict[str, str] = {
     **dict.fromkeys(_MIB, "MiB"),
     **dict.fromkeys(_RATES, "MiB/s"),
     **dict.fromkeys(_PERCENT, "%"),
-    **{f"latency_{cause}": "%" for cause in STALL_CAUSES},
+    **dict.fromkeys(WAIT_COUNTERS.values(), "%"),
     "throughput": "0-1",
     "cowBreaks": "count",
     "falseMatches": "count",
@@ -55,8 +56,6 @@ def unit_of(column: str) -> str | None:
             base = column.removesuffix(suffix)
             if base in UNITS:
                 return UNITS[base]
-            if base.startswith("latency_") or base == "throughput":
-                return UNITS.get(base, "%")
             return "MiB"  # ballooned, compressed, swapped, guest_swapped, shared_saved, ...
     return None
 

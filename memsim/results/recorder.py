@@ -22,8 +22,12 @@ blocked            —        % of the interval unable to allocate (low state)
 guestSwapinRate    —        guest paging in from its own swap, MiB/s
 guestSwapoutRate   —        guest paging out to its own swap (balloon pressure), MiB/s
 cacheMissRate      —        dataset reads from the guest's disk (page cache misses), MiB/s
-latency_<cause>    —        ``latency`` by cause (swapin, decompress, guestPaging,
-                            cacheMiss, blocked), %; they sum to ``latency``
+latency_swapin     —        ``latency`` by cause: host swap-in, %
+latency_decompress —        ``latency`` by cause: decompression, %
+guestSwapWait      —        % of the interval waiting on guest paging (inside a balloon)
+cacheMissWait      —        % of the interval waiting on dataset re-reads (page-cache misses)
+stall              —        % of the interval waiting, all causes (``latency`` + the waits
+                            above + ``blocked``); ``throughput`` is 1 − stall/100
 falseMatches       —        host: hash matches whose contents differed, so far (count)
 ================== ======== =====================================================
 """
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from memsim.model.cost import latency_by_cause, latency_percent, throughput
+from memsim.model.cost import throughput, waits
 from memsim.model.pages import PageState
 from memsim.model.states import MemState
 from memsim.results.results import Results
@@ -111,11 +115,9 @@ class Recorder:
         cache = host.cache_pages()
         swapped = gm.count(PageState.SWAPPED) + gm.count(PageState.SWAPPED_CACHE)
         act = sim.activity
-        stall = sim.guests.stall + sim.guests.blocked_time
-        d_stall = self._delta("stall", stall)
-        d_blocked = self._delta("blocked", sim.guests.blocked_time)
+        d_stall = self._delta("stall", sim.guests.stall + sim.guests.blocked_time)
         by_cause = {c: self._delta(f"stall_{c}", v) for c, v in sim.guests.stall_by.items()}
-        by_cause["blocked"] = d_blocked
+        by_cause["blocked"] = self._delta("blocked", sim.guests.blocked_time)
         per_mib = PAGE_MIB
         vm_values: dict[str, Any] = {
             "memory": vms.size * per_mib,
@@ -151,17 +153,14 @@ class Recorder:
             "cowBreaks": self._delta("cow", host.sharing.cow_breaks),
             "overhead": vms.overhead * per_mib,
             "entitlement": host.entitlement * per_mib,
-            "latency": latency_percent(d_stall, dt) if dt > 0 else np.zeros(n),
             "throughput": throughput(d_stall, dt) if dt > 0 else np.ones(n),
-            "blocked": latency_percent(d_blocked, dt) if dt > 0 else np.zeros(n),
             "guestSwapinRate": self._delta("gin", sim.guests.guest_swapped_in) * per_mib * rate,
             "guestSwapoutRate": self._delta("gout", sim.balloons.guest_swapped_out)
             * per_mib
             * rate,
             "cacheMissRate": self._delta("miss", sim.guests.cache_misses) * per_mib * rate,
         }
-        for name, value in latency_by_cause(by_cause, d_stall, dt).items():
-            vm_values[name] = value
+        vm_values.update(waits(by_cause, dt))
         for name, value in vm_values.items():
             self._put(self.vm_cols, name, value, n)
         on = host.on

@@ -144,6 +144,16 @@ SETTINGS: dict[str, Setting] = {
         "gain of the slow moving average of active memory (model choice, docs/model.md §6)",
         0.001, 1, 0.15, integer=False,
     ),
+    "Memsim.ActiveAtPowerOn": Setting(
+        "% of configured memory the active estimate starts from at power-on (model choice: "
+        "not published; a powered-on VM has touched nothing yet, docs/model.md §6)",
+        0, 100, 0, integer=False,
+    ),
+    "Memsim.CompressRate": Setting(
+        "MiB/s of guest memory the host can compress (CPU; model choice: not published, a page "
+        "in about twice the time of decompressing it, one core, docs/model.md §4)",
+        1, 1e6, 100, integer=False,
+    ),
     "Memsim.DecompressLatency": Setting(
         "µs to decompress one page on access (docs/model.md §8)",
         0, 1e6, 20, integer=False,

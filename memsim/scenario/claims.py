@@ -89,7 +89,7 @@ VM_COUNTERS = (
     "memory", "reservation", "limit", "touched", "activeSlow", "activeFast", "activeNext",
     "sharedSaved", "vmmemctlmax", "guestSwapped", "cacheSize", "cowBreaks", "blocked",
     "guestSwapinRate", "guestSwapoutRate", "cacheMissRate", "latency_swapin",
-    "latency_decompress", "latency_guestPaging", "latency_cacheMiss", "latency_blocked",
+    "latency_decompress", "guestSwapWait", "cacheMissWait", "stall",
 )  # fmt: skip
 """Per-VM counters (DESIGN.md §4.2, and the recorder's esxtop-only ones)."""
 HOST_COUNTERS = (
