@@ -138,6 +138,7 @@ CHANGED = {
     "Memsim.CompressRate": 1,
     "Memsim.DecompressLatency": 100000,
     "Memsim.GuestSwapLatency": 1,
+    "Memsim.GuestMemMapPct": 20,
     "Memsim.TouchRate": 1,
     "Memsim.ZeroRate": 1,
     "Memsim.ShareScanPeriod": 100,

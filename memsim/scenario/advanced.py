@@ -162,6 +162,12 @@ SETTINGS: dict[str, Setting] = {
         "µs for the guest to page one page back in from its own swap (docs/model.md §8)",
         0, 1e6, 8000, integer=False,
     ),
+    "Memsim.GuestMemMapPct": Setting(
+        "% of a guest's configured memory its kernel keeps in per-page structures, whatever "
+        "the balloon takes (Linux mem_map: a struct page of about 64 bytes per 4 KiB page; "
+        "[OSDI02] §3.2 names these structures as ballooning's cost, docs/model.md §8)",
+        0, 50, 1.6, integer=False,
+    ),
     "Memsim.TouchRate": Setting(
         "MiB/s a guest's footprint grows by when its workload asks for more memory",
         0.1, 1e6, 32, integer=False,
