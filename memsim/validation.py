@@ -190,7 +190,10 @@ EXPERIMENTS: list[tuple[str, Callable[[], list[Row]]]] = [
             [
                 "kernel compile: ballooning keeps throughput nearly flat",
                 "swapping the same amount lowers it",
+                "... steadily, while the compile runs (moving working set)",
                 "Java-like guest: ballooning loses its advantage",
+                "(Java ballooned: slow)",
+                "(Java swapped: as slow)",
             ],
         ),
     ),
