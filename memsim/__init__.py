@@ -11,8 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from memsim.api import load, load_results, run
-    from memsim.results import Results
+    from memsim.api import Results, load, load_results, run
     from memsim.scenario import Scenario, ScenarioError
 
 __all__ = ["Results", "Scenario", "ScenarioError", "load", "load_results", "run"]
@@ -21,7 +20,7 @@ _WHERE = {
     "load": "memsim.api",
     "load_results": "memsim.api",
     "run": "memsim.api",
-    "Results": "memsim.results",
+    "Results": "memsim.api",
     "Scenario": "memsim.scenario",
     "ScenarioError": "memsim.scenario",
 }

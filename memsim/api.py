@@ -1,4 +1,9 @@
-"""The one path both the CLI and notebooks take: load a scenario, run it, load results."""
+"""The one path both the CLI and notebooks take: load a scenario, run it, load results.
+
+It is also where the layers are composed: the engine runs a scenario, and the report layer is
+wired into :class:`~memsim.results.Results` (``results.plot``, the report ``save`` writes),
+which as data import neither.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,29 @@ from typing import Any
 
 from memsim.engine.simulation import Simulation
 from memsim.results import Results, load_results
+from memsim.results.results import use_report
 from memsim.scenario import Scenario, apply_overrides
 from memsim.scenario import load as _load_scenario
 from memsim.scenario.budget import check_fits
 
-__all__ = ["load", "load_results", "run"]
+__all__ = ["Results", "load", "load_results", "run"]
+
+
+def _figures(results: Results) -> Any:
+    """``results.plot``: the report's figures (matplotlib loaded on first use)."""
+    from memsim.report.accessor import PlotAccessor
+
+    return PlotAccessor(results)
+
+
+def _write_report(results: Results, directory: Path) -> Path:
+    """``report.html`` and ``figures/`` of a run folder."""
+    from memsim.report.html import write_report
+
+    return write_report(results, directory)
+
+
+use_report(_figures, _write_report)
 
 
 def load(path: str | Path) -> Scenario:

@@ -27,6 +27,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_SECONDS",
     "MIB",
+    "PAGE_MIB",
     "PAGE_SIZE",
     "PIB",
     "TIB",
@@ -47,6 +48,8 @@ MIB = 1 << 20
 GIB = 1 << 30
 TIB = 1 << 40
 PIB = 1 << 50
+PAGE_MIB = PAGE_SIZE / MIB
+"""MiB in one 4 KiB page: counters in pages times this are MiB."""
 
 MAX_BYTES = PIB
 """Largest size accepted anywhere: far above any ESXi host (24 TiB in vSphere 8)."""
@@ -242,9 +245,10 @@ def parse_fraction(value: object) -> float:
     return float(number)
 
 
-def pages(size: int) -> int:
-    """Number of whole 4 KiB pages in ``size`` bytes (rounded down)."""
-    return size // PAGE_SIZE
+def pages(size: float) -> int:
+    """Number of whole 4 KiB pages in ``size`` bytes (rounded down): the one rounding of a
+    size to pages, everywhere."""
+    return int(size // PAGE_SIZE)
 
 
 def mib(page_count: float) -> float:

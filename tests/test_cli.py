@@ -207,3 +207,32 @@ def test_interrupt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", str(VALID), "-o", str(tmp_path / "o")])
     assert result.exit_code == 130 and "interrupted; nothing written" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def _console_script(*args: str, env: dict[str, str] | None = None) -> str:
+    """Stdout of the installed ``memsim`` console script run with ``args`` and ``env``."""
+    import subprocess
+    import sys
+
+    script = str(Path(sys.executable).with_name("memsim"))
+    done = subprocess.run([script, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _complete(words: str) -> list[str]:
+    """What the console script offers for ``words`` under bash completion (click's protocol)."""
+    env = {"_MEMSIM_COMPLETE": "complete_bash", "COMP_WORDS": words}
+    env["COMP_CWORD"] = str(len(words.split()) - 1)
+    return _console_script(env=env).split()
+
+
+def test_shell_completion_script_and_answers() -> None:
+    script = _console_script(
+        env={"_MEMSIM_COMPLETE": "source_bash"}
+    )  # what --show-completion prints
+    assert "_memsim_completion" in script and "complete -o default" in script
+    assert _complete("memsim ru") == ["run"]
+    assert set(_complete("memsim s")) == {"schema", "sweep"}
+    assert "--quiet" in _complete("memsim run --q")
+    assert _complete("memsim import e") == ["esxtop"]

@@ -166,3 +166,39 @@ def test_time_scale_and_state_runs() -> None:
     assert runs[0][0] == "high" and runs[0][1] == 0.0
     assert runs[-1][2] == 3600.0  # last sample lasts one interval
     assert all(a[2] == b[1] for a, b in pairwise(runs))
+
+
+@pytest.mark.parametrize(
+    ("method", "panels"),
+    [
+        ("host_memory", 2),
+        ("reclamation", 4),
+        ("sharing", 1),
+        ("performance", 2),
+        ("who_paid", 2),
+        ("composition", 2),
+        ("vms", 2),
+    ],
+)
+@pytest.mark.parametrize("layout", [None, "constrained"])
+def test_every_plot_method_draws_into_a_given_ax(method: str, panels: int, layout) -> None:
+    """``ax=`` puts a figure's panels in the place of the caller's axes, beside its own plot."""
+    results = make_results(2)
+    fig = Figure(figsize=(14, 6), layout=layout)
+    mine, theirs = fig.subplots(1, 2)
+    mine.plot([0, 1], [1, 0], label="mine")
+    drawn = getattr(results.plot, method)(ax=theirs)
+    assert drawn is fig
+    assert theirs not in fig.axes and mine in fig.axes  # replaced, the caller's kept
+    (place,) = fig.subfigs
+    visible = [ax for ax in place.axes if ax.get_visible()]
+    assert len(visible) >= panels
+    mine_box, place_box = mine.get_position(), place.bbox.transformed(fig.transFigure.inverted())
+    assert place_box.x0 >= mine_box.x1 - 1e-9  # the panels sit where the replaced axes was
+    fig.canvas.draw()  # renders under either layout
+
+
+def test_ax_must_be_a_subplot() -> None:
+    fig = Figure()
+    with pytest.raises(ValueError, match="subplot"):
+        make_results(2).plot.sharing(ax=fig.add_axes((0.1, 0.1, 0.8, 0.8)))

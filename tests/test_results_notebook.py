@@ -36,7 +36,7 @@ def test_units_in_attrs(results) -> None:
     summary = results.summary()
     assert summary.vms.attrs["units"]["latency_mean"] == "%"
     assert summary.host.attrs["units"]["time_high"] == "s"
-    assert unit_of("active") == "MiB" and unit_of("activeSlow") == "%"
+    assert unit_of("active") == "MiB" and unit_of("activeSlowPct") == "%"
     assert all(unit for unit in UNITS.values())
 
 

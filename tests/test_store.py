@@ -9,7 +9,8 @@ import pytest
 from synthetic_results import make_results
 
 from memsim.results import OutputExistsError, load_results, store
-from memsim.results.store import atomic_write, atomic_write_text, library_versions
+from memsim.results.atomic import atomic_write, atomic_write_text
+from memsim.results.store import library_versions
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from memsim.scenario.events import split_path
 from memsim.scenario.types import Amount
 from memsim.units import PAGE_SIZE, format_size
+from memsim.units import pages as to_pages
 from memsim.workload.spec import amount_pages
 
 if TYPE_CHECKING:
@@ -49,9 +51,9 @@ def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
 def apply_event(sim: Simulation, changes: dict[str, Any]) -> None:
     """Apply one event's ``set`` mapping, path by path."""
     for path, value in changes.items():
-        parts = path.split(".")
+        parts = split_path(path)
         if parts[:2] == ["host", "advanced"]:
-            sim.settings[".".join(parts[2:])] = float(value)
+            sim.settings[parts[2]] = float(value)
             sim.refresh()
             sim.log("setting", "", f"{path} = {value}")
             continue
@@ -74,7 +76,7 @@ def _set_vm(sim: Simulation, vm: int, field: str, value: Any) -> str | None:
     """Set one VM field; returns why the change is refused, or None when applied."""
     vms, host = sim.vms, sim.host
     size = int(vms.size[vm])
-    pages = size if value is None or isinstance(value, bool) else int(value) // PAGE_SIZE
+    pages = size if value is None or isinstance(value, bool) else to_pages(int(value))
     # the loader holds events to reservation ≤ limit assuming each change is made; one
     # refused here (admission) can leave a later one breaking the rule: refuse that too
     if field == "limit":

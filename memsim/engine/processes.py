@@ -264,5 +264,5 @@ def recorder(sim: Simulation) -> Proc:
     while env.now < sim.scenario.duration - 1e-9:
         yield EndOfInstant(env)
         sim.end_of_instant()
-        sim.recorder.sample()
-        yield env.timeout(sim.recorder.every)
+        sim.observer.sample()
+        yield env.timeout(sim.observer.every)

@@ -1,10 +1,11 @@
 """Build a simulation from a scenario and run it (DESIGN.md §2, engine layer).
 
-:class:`Simulation` wires the domain core to a simpy ``Environment``: it builds the host, the
-guests and the reclamation mechanisms from the scenario, starts the periodic processes of
+:class:`Simulation` wires the domain core to a simpy ``Environment``: it has the host, the
+guests and the reclamation mechanisms built from the scenario (:mod:`memsim.engine.build`,
+with injectable :class:`~memsim.engine.build.Mechanisms`), starts the periodic processes of
 :mod:`memsim.engine.processes`, schedules power-on/off, workload changes and setting events, and
-hands the recorder's buffers over as :class:`~memsim.results.Results`. It holds no domain rule:
-those live in :mod:`memsim.model`.
+hands the observer's records (:mod:`memsim.engine.observe`) over as
+:class:`~memsim.results.Results`. It holds no domain rule: those live in :mod:`memsim.model`.
 """
 
 from __future__ import annotations
@@ -17,77 +18,17 @@ import numpy as np
 import simpy
 
 from memsim.engine import processes
-from memsim.model.activity import ActivityEstimator
+from memsim.engine.build import Mechanisms, build, host_thresholds
+from memsim.engine.observe import Observer
 from memsim.model.cost import fault_latencies
-from memsim.model.guest import Guests
-from memsim.model.host import Host
 from memsim.model.limits import enforce
-from memsim.model.overhead import overhead_mib
-from memsim.model.pages import GuestMemory
-from memsim.model.reclaim.balloon import Balloons, DriverSpec
-from memsim.model.reclaim.compression import Compressor
-from memsim.model.reclaim.sharing import PageSharing, salt_domains
-from memsim.model.reclaim.swap import SwapDevice, Swapper
-from memsim.model.states import Thresholds, thresholds
-from memsim.model.vms import VMParams
-from memsim.results.recorder import Recorder
+from memsim.results.recorder import results
 from memsim.results.results import Results
-from memsim.scenario import VM, Scenario
+from memsim.scenario import Scenario
 from memsim.units import MIB, PAGE_SIZE
-from memsim.workload.content import ContentModel
 from memsim.workload.spec import timeline
 
 Progress = Callable[[float, float], None]
-
-
-def vm_params(machines: list[VM]) -> VMParams:
-    """Per-VM vectors in pages from the scenario's machines."""
-    size = np.array([vm.memory // PAGE_SIZE for vm in machines], dtype=np.int64)
-    auto = overhead_mib(
-        np.array([vm.memory / MIB for vm in machines]), np.array([vm.vcpus for vm in machines])
-    )
-    overhead = np.array(
-        [
-            (vm.overhead if vm.overhead is not None else auto[i] * MIB) // PAGE_SIZE
-            for i, vm in enumerate(machines)
-        ],
-        dtype=np.int64,
-    )
-    return VMParams(
-        names=[vm.name for vm in machines],
-        size=size,
-        reservation=np.array([vm.reservation // PAGE_SIZE for vm in machines], dtype=np.int64),
-        limit=np.array(
-            [
-                size[i] if vm.limit is None else vm.limit // PAGE_SIZE
-                for i, vm in enumerate(machines)
-            ],
-            dtype=np.int64,
-        ),
-        shares=np.array([float(vm.shares) for vm in machines]),
-        overhead=overhead,
-        tools=np.array([vm.tools for vm in machines], dtype=bool),
-        maxmemctl=np.array(
-            [
-                size[i] if vm.maxmemctl is None else vm.maxmemctl // PAGE_SIZE
-                for i, vm in enumerate(machines)
-            ],
-            dtype=np.int64,
-        ),
-        compressible=np.array([vm.workload.compressible for vm in machines]),
-        large_pages=np.array([vm.large_pages for vm in machines], dtype=bool),
-        pshare=np.array([vm.pshare for vm in machines], dtype=bool),
-    )
-
-
-def driver_spec(vm: VM) -> DriverSpec:
-    """The balloon driver behaviour of a VM."""
-    b = vm.balloon
-    if b.kind == "stuck":
-        return DriverSpec(b.rate_factor, b.stuck_from or 0.0, b.stuck_until, None)
-    if b.kind == "intermittent":
-        return DriverSpec(b.rate_factor, b.stuck_from or 0.0, b.stuck_until, b.period)
-    return DriverSpec(b.rate_factor)
 
 
 class Simulation:
@@ -97,61 +38,29 @@ class Simulation:
         scenario: the validated scenario.
         seed: overrides the scenario's seed.
         progress: called with (simulated time, duration) as the run advances.
+        mechanisms: the strategies the model is built with (:class:`Mechanisms`; memsim's
+            own by default).
     """
 
     def __init__(
-        self, scenario: Scenario, seed: int | None = None, progress: Progress | None = None
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        mechanisms: Mechanisms | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.progress = progress
+        self.mechanisms = mechanisms or Mechanisms()
         self.rng = np.random.default_rng(np.random.SeedSequence(self.seed))
         self.settings: dict[str, float] = dict(scenario.settings())
         self.machines = scenario.machines()
-        host_cfg = scenario.host
-        managed = (host_cfg.memory - host_cfg.vmkernel_bytes()) // PAGE_SIZE
-        self.vms = vm_params(self.machines)
+        model = build(scenario, self.machines, self.settings, self.seed, self.rng, self.mechanisms)
+        self.vms, self.host, self.swapper = model.vms, model.host, model.swapper
+        self.balloons, self.content = model.balloons, model.content
+        self.guests, self.activity = model.guests, model.activity
         self.index = {name: i for i, name in enumerate(self.vms.names)}  #: VM by name
-        gm = GuestMemory(self.vms.size)
-        domains = salt_domains(
-            [vm.salt for vm in self.machines], int(self.settings["Mem.ShareForceSalting"])
-        )
-        sharing = PageSharing(
-            gm, domains, self.vms.pshare, int(self.settings["Memsim.HashBits"]), self.rng
-        )
-        compressor = Compressor(
-            gm,
-            self.vms.compressible,
-            bool(self.settings["Mem.MemZipEnable"]),
-            self.settings["Mem.MemZipMaxPct"],
-        )
-        swap_capacity = host_cfg.swap.capacity
-        self.host = Host(
-            self.vms,
-            managed,
-            self._thresholds(managed),
-            gm,
-            sharing,
-            compressor,
-            None if swap_capacity is None else swap_capacity // PAGE_SIZE,
-        )
-        device = SwapDevice(
-            latency=host_cfg.swap.latency,
-            bandwidth=host_cfg.swap.bandwidth / PAGE_SIZE,
-            cache_pages=host_cfg.swap_cache // PAGE_SIZE,
-        )
-        self.swapper = Swapper(gm, device, self.rng)
-        self.balloons = Balloons(
-            gm, sharing, compressor, [driver_spec(vm) for vm in self.machines], self.vms.tools
-        )
-        self.content = ContentModel(self.seed, [vm.guest for vm in self.machines])
-        self.guests = Guests(self.host, self.content, self.balloons, self.swapper)
-        self.activity = ActivityEstimator(
-            self.vms.n,
-            int(self.settings["Memsim.SampleSize"]),
-            self.settings["Memsim.ActiveFastGain"],
-            self.settings["Memsim.ActiveSlowGain"],
-        )
         self.env = simpy.Environment()
         self.wake_scheduler = self.env.event()
         self.settings_changed = self.env.event()  #: triggered (and renewed) by refresh()
@@ -159,17 +68,13 @@ class Simulation:
         self.latency: dict[str, float] = {}  #: seconds per fault, by kind
         self.refresh()
         self.swap_goal = np.zeros(self.vms.n, dtype=np.int64)
-        self.recorder = Recorder(self)
+        self.observer = Observer(self)
         self.events: list[dict[str, Any]] = []
         self.workload_now: dict[int, dict[str, Any]] = {}
         self._pressure = False
         self.changes = timeline(self.machines)
 
     # -- settings -------------------------------------------------------------------------
-    def _thresholds(self, managed: int) -> Thresholds:
-        host_cfg = self.scenario.host
-        return thresholds(host_cfg.profile, host_cfg.memory // PAGE_SIZE, managed, self.settings)
-
     def refresh(self) -> None:
         """Rebuild everything derived from the settings and the VMs' run-time fields.
 
@@ -179,7 +84,7 @@ class Simulation:
         idle tax, periods, scan rates, margins) need nothing here.
         """
         s = self.settings
-        self.host.thresholds = self._thresholds(self.host.managed)
+        self.host.thresholds = host_thresholds(self.scenario, self.host.managed, s)
         self.balloons.maximum = self.vms.balloon_max(s["Mem.CtlMaxPercent"])
         self.host.compressor.enabled = bool(s["Mem.MemZipEnable"])
         self.host.compressor.max_pct = s["Mem.MemZipMaxPct"]
@@ -248,5 +153,17 @@ class Simulation:
             if self.progress is not None:
                 self.progress(float(t), duration)
         self.end_of_instant()
-        self.recorder.sample(final=True)
-        return self.recorder.results(wall_time=time.perf_counter() - started)
+        self.observer.sample(final=True)
+        manifest = {
+            "seed": self.seed,
+            "wall_time": time.perf_counter() - started,
+            "simulated": self.scenario.duration,
+        }
+        return results(
+            self.observer.recorder,
+            self.scenario,
+            self.vms.names,
+            self.events,
+            manifest,
+            self.observer.short_of_footprint(),
+        )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-Vec = NDArray[np.float64]
+from memsim.model.arrays import Vec
 
 
 class ActivityEstimator:

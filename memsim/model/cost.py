@@ -19,32 +19,23 @@ seconds, a VM that stalled ``s`` seconds (all causes) waited a share ``min(s/dt,
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-Vec = NDArray[np.float64]
+from memsim.counters import LATENCY_CAUSES, WAIT_COUNTERS
+from memsim.counters import STALL_CAUSES as _STALL
+from memsim.model.arrays import Vec
 
 #: What a VM waits on, each with its own stall clock: host swap-in, decompression, guest
 #: paging (its own swap, inside a balloon), page-cache misses (re-reads from the guest's
-#: disk) and being blocked in ``low``.
-STALL_CAUSES = ("swapin", "decompress", "guestPaging", "cacheMiss", "blocked")
-#: The causes vCenter's ``mem.latency`` counts: waiting on swap-in and decompression.
-LATENCY_CAUSES = ("swapin", "decompress")
-#: The recorded counter (%) of each cause; they sum to ``stall``, the first two to ``latency``.
-WAIT_COUNTERS = {
-    "swapin": "latency_swapin",
-    "decompress": "latency_decompress",
-    "guestPaging": "guestSwapWait",
-    "cacheMiss": "cacheMissWait",
-    "blocked": "blocked",
-}
+#: disk) and being blocked in ``low``; labels, the latency causes and the counters are defined
+#: in :mod:`memsim.counters`.
+STALL_CAUSES = tuple(_STALL)
 #: How reports name each cause.
-CAUSE_LABELS = {
-    "swapin": "swap-in",
-    "decompress": "decompression",
-    "guestPaging": "guest paging",
-    "cacheMiss": "page-cache misses",
-    "blocked": "blocked on allocation",
-}
+CAUSE_LABELS = _STALL
+
+__all__ = [
+    "CAUSE_LABELS", "LATENCY_CAUSES", "STALL_CAUSES", "WAIT_COUNTERS", "fault_latencies",
+    "stall_percent", "stall_share", "throughput", "waits",
+]  # fmt: skip
 
 
 def stall_share(stall_seconds: Vec, dt: float) -> Vec:

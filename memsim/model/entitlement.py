@@ -20,9 +20,8 @@ so a bisection on t over all VMs at once finds the allocation whose sum is the m
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
-Vec = NDArray[np.float64]
+from memsim.model.arrays import Vec
 
 
 def allocation(t: float | Vec, shares: Vec, active: Vec, k: float) -> Vec:

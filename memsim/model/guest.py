@@ -24,17 +24,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.arrays import Index
+from memsim.model.content import PageContents
 from memsim.model.cost import STALL_CAUSES
-from memsim.model.groups import random_ranks, rank_within, repeat_ranges
 from memsim.model.host import Host
 from memsim.model.limits import make_room
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
-from memsim.workload.content import ContentModel
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
+from memsim.model.segments import random_ranks, rank_within, repeat_ranges
 
 
 class Guests:
@@ -42,13 +40,13 @@ class Guests:
 
     Args:
         host: the host.
-        content: page contents.
+        content: page contents (:class:`~memsim.model.content.PageContents`).
         balloons: balloon drivers (their region is where growth must page out).
         swapper: swap device (demand swap-in).
     """
 
     def __init__(
-        self, host: Host, content: ContentModel, balloons: Balloons, swapper: Swapper
+        self, host: Host, content: PageContents, balloons: Balloons, swapper: Swapper
     ) -> None:
         n = host.vms.n
         self.host, self.content, self.balloons, self.swapper = host, content, balloons, swapper

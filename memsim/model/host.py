@@ -24,17 +24,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import cumsum_within
+from memsim.model.arrays import Index, Vec
 from memsim.model.limits import Ceilings
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
+from memsim.model.segments import cumsum_within
 from memsim.model.states import MemState, Thresholds
 from memsim.model.vms import VMParams
 from memsim.units import MIB, PAGE_SIZE
 
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
 LARGE_PAGE = 512  #: 4 KiB pages per 2 MiB large page
 
 

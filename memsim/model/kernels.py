@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-Index = NDArray[np.int64]
+from memsim.model.arrays import Index
 
 # PageState.PRIVATE and SHARED (pages.py imports this module: no import back; tested)
 _PRIVATE, _SHARED = 1, 2

@@ -32,14 +32,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.arrays import Index, Vec
 from memsim.model.reclaim.pipeline import reclaim, swap_shared
 
 if TYPE_CHECKING:
     from memsim.model.host import Host
     from memsim.model.reclaim.swap import Swapper
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
 
 
 class Ceilings:

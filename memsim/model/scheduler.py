@@ -33,16 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from memsim.model.arrays import Index, Vec
 from memsim.model.entitlement import entitlement
 from memsim.model.host import Host
 from memsim.model.limits import limit_balloon
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.states import MemState
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
 
 
 @dataclass

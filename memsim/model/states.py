@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from memsim.units import MIB, PAGE_SIZE
+
 
 class MemState(IntEnum):
     """Host memory states, numbered as ESXi 6.x numbers them (0 high … 4 low)."""
@@ -20,6 +22,10 @@ class MemState(IntEnum):
     SOFT = 2
     HARD = 3
     LOW = 4
+
+
+STATES = tuple(state.name.lower() for state in MemState)
+"""The states' names, highest first, as results, claims and esxtop spell them."""
 
 
 def min_free_mib(managed_mib: float) -> float:
@@ -93,7 +99,7 @@ def thresholds(
     elif forced:
         base = managed_pages * forced / 100.0
     else:
-        base = min_free_mib(managed_pages * 4096 / 2**20) * 2**20 / 4096
+        base = min_free_mib(managed_pages * PAGE_SIZE / MIB) * MIB / PAGE_SIZE
     factors = (4.0, 1.0, 0.64, 0.32, 0.16) if profile == "esxi6" else (1.0, 1.0, 0.64, 0.32, 0.16)
     levels = tuple(int(round(base * f)) for f in factors)
     return Thresholds(int(round(base)), levels, margin)  # type: ignore[arg-type]

@@ -14,15 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase
 
 from memsim.report import data
 from memsim.report.style import (
     RUN_COLORS,
     TimeScale,
+    figure_width,
     label_grid,
     mark_absent,
     new_figure,
+    root_figure,
     small_multiples,
 )
 from memsim.results.results import Summary
@@ -130,7 +132,7 @@ def host_overlay(runs: Runs) -> Figure:
     return fig
 
 
-def _legend(fig: Figure, ax: Axes, title: str | None = None) -> None:
+def _legend(fig: FigureBase, ax: Axes, title: str | None = None) -> None:
     """The runs' legend above the panels, never wider than the figure.
 
     Long labels (the settings that differ) are wrapped, and there are only as many columns as
@@ -140,7 +142,7 @@ def _legend(fig: Figure, ax: Axes, title: str | None = None) -> None:
     if handles:
         wrapped = [textwrap.fill(label, LABEL_CHARS) for label in labels]
         widest = max(len(line) for label in wrapped for line in label.splitlines())
-        fit = int(fig.get_figwidth() / (0.075 * widest + 0.6))
+        fit = int(figure_width(fig) / (0.075 * widest + 0.6))
         fig.legend(
             handles,
             wrapped,
@@ -179,7 +181,7 @@ def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
         ax.set_ylim(bottom=0)
     label_grid(axes, ncols, scale.label, "%" if counter == "latency" else "MiB")
     _legend(fig, axes[0], title=f"{counter} per VM, by run")
-    return fig
+    return root_figure(fig)
 
 
 def summaries(runs: Runs) -> Summary:

@@ -24,9 +24,11 @@ from memsim.report import data
 from memsim.report.style import (
     COLORS,
     TimeScale,
+    figure_or_slot,
+    figure_width,
     label_grid,
     mark_absent,
-    new_figure,
+    root_figure,
     small_multiples,
 )
 
@@ -94,7 +96,9 @@ def layers(frame: pd.DataFrame) -> pd.DataFrame | None:
     return pd.concat(parts, axis=1, keys=[label for label, _, _ in LAYERS]).fillna(0.0)
 
 
-def composition(results: Results, names: list[str] | None = None) -> Figure:
+def composition(
+    results: Results, names: list[str] | None = None, *, ax: Axes | None = None
+) -> Figure:
     """What each VM's memory is made of over time, the VMs that paid most first.
 
     Stacked areas per VM: resident private memory, shared pages, ballooned, compressed, swapped
@@ -104,7 +108,7 @@ def composition(results: Results, names: list[str] | None = None) -> Figure:
     """
     frames = data.vm_frames(results, names)
     scale = TimeScale.of(results.vms.index)
-    fig, axes, ncols = small_multiples(len(frames))
+    fig, axes, ncols = small_multiples(len(frames), ax=ax)
     drawn = False
     for ax, (name, frame) in zip(axes, frames.items(), strict=False):
         stack = layers(frame)
@@ -134,10 +138,10 @@ def composition(results: Results, names: list[str] | None = None) -> Figure:
         fig.legend(
             handles=[*reversed(handles)],
             loc="outside upper center",
-            ncols=min(len(handles), max(2, int(fig.get_figwidth() / 1.8))),
+            ncols=min(len(handles), max(2, int(figure_width(fig) / 1.8))),
             frameon=False,
         )
-    return fig
+    return root_figure(fig)
 
 
 def _bars(ax: Axes, table: pd.DataFrame, spec: tuple, xlabel: str) -> bool:
@@ -166,7 +170,7 @@ def _bars(ax: Axes, table: pd.DataFrame, spec: tuple, xlabel: str) -> bool:
     return True
 
 
-def who_paid(results: Results, names: list[str] | None = None) -> Figure:
+def who_paid(results: Results, names: list[str] | None = None, *, ax: Axes | None = None) -> Figure:
     """Who paid, and how: memory taken from each VM and the time it stalled, worst first.
 
     Left: mean MiB taken from each VM by ballooning, compression, host swapping and its own
@@ -179,11 +183,11 @@ def who_paid(results: Results, names: list[str] | None = None) -> Figure:
     table = results.summary().vms
     order = names if names is not None else worst_first(table)
     table = table.loc[[n for n in order if n in table.index]]
-    fig = new_figure(11, 1.2 + 0.28 * max(len(table), 4))
+    fig = figure_or_slot(11, 1.2 + 0.28 * max(len(table), 4), ax)
     left, right = fig.subplots(1, 2, sharey=True)
     if table.empty or not _bars(left, table, _TAKEN, "mean memory taken (MiB)"):
         mark_absent(left, "memory taken by technique")
     if table.empty or not _bars(right, table, CAUSE_LAYERS, "mean time stalled by cause (%)"):
         mark_absent(right, "stall by cause")
     fig.suptitle(f"{results.name}: who paid, and how")
-    return fig
+    return root_figure(fig)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from memsim.results.summary import sharing_savings, state_timeline
+from memsim.units import MIB
 
 if TYPE_CHECKING:
     from memsim.results.results import Results
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
 __all__ = [
     "compression_cache", "host_counter", "host_states", "savings", "vm_frames", "vm_levels",
 ]  # fmt: skip
-
-MIB = float(1 << 20)
 
 
 def host_counter(results: Results, name: str) -> pd.Series | None:

@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 
 from memsim.report import compare, cost, plots, tables
 from memsim.report.style import figure_png, pages
-from memsim.results.store import atomic_write_bytes, atomic_write_text, staged_directory
+from memsim.results.atomic import atomic_write_bytes, atomic_write_text
+from memsim.results.store import staged_directory
 
 if TYPE_CHECKING:
     from memsim.results.results import Results

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
@@ -27,9 +27,11 @@ from memsim.report.style import (
     RUN_COLORS,
     TimeScale,
     add_state_bands,
+    figure_width,
     label_grid,
     legend_right,
     mark_absent,
+    root_figure,
     small_multiples,
     state_legend_handles,
     timeline_figure,
@@ -116,7 +118,9 @@ def _panel(
     return states
 
 
-def _finish(fig: Figure, axes: Sequence[Axes], scale: TimeScale, states: set[str], title: str):
+def _finish(
+    fig: FigureBase, axes: Sequence[Axes], scale: TimeScale, states: set[str], title: str
+) -> Figure:
     axes[-1].set_xlabel(scale.label)
     for ax in axes:
         ax.grid(True, color="#E0E0E0", lw=0.6)
@@ -131,10 +135,10 @@ def _finish(fig: Figure, axes: Sequence[Axes], scale: TimeScale, states: set[str
             frameon=False,
         )
     fig.suptitle(title)
-    return fig
+    return root_figure(fig)
 
 
-def host_memory(results: Results) -> Figure:
+def host_memory(results: Results, *, ax: Axes | None = None) -> Figure:
     """Host machine memory by use, and free memory against the state thresholds.
 
     Top: stacked areas of VM private memory, shared frames (sharedcommon), the compression
@@ -143,7 +147,7 @@ def host_memory(results: Results) -> Figure:
     falls below its line.
     """
     scale = TimeScale.of(results.host.index)
-    fig, (top, bottom) = timeline_figure(6.6, 2, height_ratios=[3, 2])
+    fig, (top, bottom) = timeline_figure(6.6, 2, height_ratios=[3, 2], ax=ax)
     states = add_state_bands(top, data.host_states(results), scale)
     add_state_bands(bottom, data.host_states(results), scale)
     layers = [
@@ -207,7 +211,7 @@ def _label_right(ax: Axes, ends: dict[str, float], gap: float = 0.07) -> None:
         placed = frac
 
 
-def reclamation(results: Results) -> Figure:
+def reclamation(results: Results, *, ax: Axes | None = None) -> Figure:
     """What each reclamation technique holds and how fast it works, over time.
 
     Panels: sizes held by ballooning, compression and swapping with their targets; swap-in and
@@ -215,7 +219,7 @@ def reclamation(results: Results) -> Figure:
     (docs/model.md §2–§5, §7).
     """
     scale = TimeScale.of(results.host.index)
-    fig, axes = timeline_figure(8.8, 4)
+    fig, axes = timeline_figure(8.8, 4, ax=ax)
     panels = (
         (
             "reclaimed (MiB)",
@@ -256,7 +260,7 @@ def reclamation(results: Results) -> Figure:
     return _finish(fig, axes, scale, states, f"{results.name}: reclamation activity")
 
 
-def sharing(results: Results) -> Figure:
+def sharing(results: Results, *, ax: Axes | None = None) -> Figure:
     """Transparent page sharing over time (docs/model.md §2, §7).
 
     ``shared`` is guest memory backed by shared frames, ``sharedcommon`` the machine memory
@@ -264,10 +268,10 @@ def sharing(results: Results) -> Figure:
     pages that are entirely zero, the most shared content of all.
     """
     scale = TimeScale.of(results.host.index)
-    fig, (ax,) = timeline_figure(4.4)
+    fig, (panel,) = timeline_figure(4.4, ax=ax)
     saved = data.savings(results)
     if saved is not None:
-        ax.fill_between(  # hatched, so the state bands stay readable behind it
+        panel.fill_between(  # hatched, so the state bands stay readable behind it
             scale(saved.index),
             saved.to_numpy(dtype=float),
             facecolor="none",
@@ -281,10 +285,10 @@ def sharing(results: Results) -> Figure:
         Curve("sharedcommon", "shared frames (sharedcommon)", COLORS["sharing"], "--", 1.4),
         Curve("zero", "zero pages", COLORS["reference"], ":", 1.4),
     )
-    states = _panel(ax, results, curves, scale, "MiB", "page sharing")
+    states = _panel(panel, results, curves, scale, "MiB", "page sharing")
     if saved is not None:
-        legend_right(ax)
-    return _finish(fig, [ax], scale, states, f"{results.name}: page sharing")
+        legend_right(panel)
+    return _finish(fig, [panel], scale, states, f"{results.name}: page sharing")
 
 
 def _worst(frames: dict[str, pd.DataFrame], n: int = 7) -> list[str]:
@@ -311,7 +315,7 @@ def _vm_lines(
     return drawn
 
 
-def performance(results: Results) -> Figure:
+def performance(results: Results, *, ax: Axes | None = None) -> Figure:
     """Memory latency (% of time stalled on swap-in or decompression) and throughput per VM.
 
     With many VMs the seven with the worst latency are coloured and named, the others drawn in
@@ -320,7 +324,7 @@ def performance(results: Results) -> Figure:
     scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
     frames = data.vm_frames(results)
     colors = dict(zip(_worst(frames), RUN_COLORS, strict=False))
-    fig, axes = timeline_figure(6.2, 2)
+    fig, axes = timeline_figure(6.2, 2, ax=ax)
     states: set[str] = set()
     for ax, key, ylabel in (
         (axes[0], "latency", "latency (%)"),
@@ -341,7 +345,7 @@ def performance(results: Results) -> Figure:
     return _finish(fig, axes, scale, states, f"{results.name}: VM performance")
 
 
-def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
+def vm_grid(results: Results, names: list[str] | None = None, *, ax: Axes | None = None) -> Figure:
     """Small multiples of each VM's memory counters, one panel per VM.
 
     Lines: consumed, granted, active, entitlement, balloon, compressed, swapped; horizontal
@@ -350,7 +354,7 @@ def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
     """
     frames = data.vm_frames(results, names)
     scale = TimeScale.of(results.vms.index)
-    fig, axes, ncols = small_multiples(len(frames))
+    fig, axes, ncols = small_multiples(len(frames), ax=ax)
     labels: dict[str, Artist] = {}
     for ax, (name, frame) in zip(axes, frames.items(), strict=False):
         for curve in VM_CURVES:
@@ -371,7 +375,7 @@ def vm_grid(results: Results, names: list[str] | None = None) -> Figure:
             handles=list(labels.values()),
             labels=list(labels),
             loc="outside upper center",
-            ncols=max(3, min(len(labels), int(fig.get_figwidth() / 1.2))),
+            ncols=max(3, min(len(labels), int(figure_width(fig) / 1.2))),
             frameon=False,
         )
-    return fig
+    return root_figure(fig)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, FigureBase, SubFigure
 from matplotlib.patches import Patch
 
 __all__ = [
@@ -25,11 +25,14 @@ __all__ = [
     "STATE_COLORS",
     "TimeScale",
     "add_state_bands",
+    "figure_or_slot",
     "figure_png",
+    "figure_width",
     "label_grid",
     "legend_right",
     "mark_absent",
     "new_figure",
+    "root_figure",
     "small_multiples",
     "state_legend_handles",
     "timeline_figure",
@@ -92,21 +95,28 @@ _TIMELINE_TOP, _TIMELINE_BOTTOM = 0.6, 1.1
 
 
 def timeline_figure(
-    height: float, nrows: int = 1, height_ratios: Sequence[float] | None = None
-) -> tuple[Figure, list[Axes]]:
+    height: float,
+    nrows: int = 1,
+    height_ratios: Sequence[float] | None = None,
+    *,
+    ax: Axes | None = None,
+) -> tuple[FigureBase, list[Axes]]:
     """A figure of ``nrows`` panels over a shared time axis, with the report's fixed margins.
 
     Legends go to the right margin (``legend_right``), the state legend to the bottom one.
+    With ``ax``, the panels fill that axes' place in the caller's figure (:func:`slot_of`).
     """
-    fig = Figure(figsize=(TIMELINE_WIDTH, height))
+    fig = Figure(figsize=(TIMELINE_WIDTH, height)) if ax is None else slot_of(ax)
     axes = fig.subplots(nrows, 1, sharex=True, squeeze=False, height_ratios=height_ratios)
-    fig.subplots_adjust(
-        left=TIMELINE_LEFT / TIMELINE_WIDTH,
-        right=1 - TIMELINE_RIGHT / TIMELINE_WIDTH,
-        top=1 - _TIMELINE_TOP / height,
-        bottom=_TIMELINE_BOTTOM / height,
-        hspace=0.18,
-    )
+    width, height = figure_width(fig), _figure_height(fig)
+    if root_figure(fig).get_layout_engine() is None:  # a constrained layout places them itself
+        fig.subplots_adjust(
+            left=min(0.3, TIMELINE_LEFT / width),
+            right=max(0.5, 1 - TIMELINE_RIGHT / width),
+            top=max(0.6, 1 - _TIMELINE_TOP / height),
+            bottom=min(0.3, _TIMELINE_BOTTOM / height),
+            hspace=0.18,
+        )
     return fig, list(axes.ravel())
 
 
@@ -120,15 +130,56 @@ def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def small_multiples(n: int) -> tuple[Figure, list[Axes], int]:
+def figure_or_slot(width: float, height: float, ax: Axes | None) -> FigureBase:
+    """:func:`new_figure`, or with ``ax`` the place of that axes in the caller's figure."""
+    return new_figure(width, height) if ax is None else slot_of(ax)
+
+
+def slot_of(ax: Axes) -> SubFigure:
+    """The place ``ax`` takes in its figure, as a subfigure a multi-panel figure can fill.
+
+    This is how every plot method takes ``ax=``: a figure of several panels is drawn where the
+    caller's axes was (which is removed), so it can sit beside the caller's own plots.
+
+    Raises:
+        ValueError: ``ax`` is not a subplot (it has no place in a grid to hand over).
+    """
+    spec = ax.get_subplotspec()
+    if spec is None:
+        raise ValueError("ax must be a subplot (from subplots() or add_subplot())")
+    parent = ax.get_figure(root=False)
+    assert parent is not None  # a subplot always belongs to a figure
+    place = parent.add_subfigure(spec)
+    ax.remove()
+    return place
+
+
+def root_figure(fig: FigureBase) -> Figure:
+    """The top-level figure that holds ``fig`` (``fig`` itself unless it is a subfigure)."""
+    root = fig.get_figure(root=True)
+    assert isinstance(root, Figure)
+    return root
+
+
+def figure_width(fig: FigureBase) -> float:
+    """Width of a figure or subfigure in inches."""
+    return float(fig.get_window_extent().width) / root_figure(fig).dpi
+
+
+def _figure_height(fig: FigureBase) -> float:
+    return float(fig.get_window_extent().height) / root_figure(fig).dpi
+
+
+def small_multiples(n: int, *, ax: Axes | None = None) -> tuple[FigureBase, list[Axes], int]:
     """A figure with one panel per item, four per row, sharing the time axis.
 
     Returns:
-        The figure, its first ``n`` axes (unused ones hidden) and the number of columns.
+        The figure (or, with ``ax``, the subfigure in its place), its first ``n`` axes (unused
+        ones hidden) and the number of columns.
     """
     ncols = max(1, min(4, n))
     nrows = max(1, math.ceil(n / ncols))
-    fig = new_figure(3.3 * ncols + 1.2, 2.3 * nrows + 1.0)
+    fig = figure_or_slot(3.3 * ncols + 1.2, 2.3 * nrows + 1.0, ax)
     axes = list(fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel())
     for ax in axes[max(1, n) :]:
         ax.set_visible(False)

@@ -3,7 +3,7 @@
 See DESIGN.md §4.2 for the run folder and docs/model.md §7 for the counters.
 """
 
-from memsim.results.results import Results, Summary
-from memsim.results.store import OutputExistsError, load_results
+from memsim.results.results import Results, Summary, load_results
+from memsim.results.store import OutputExistsError
 
 __all__ = ["OutputExistsError", "Results", "Summary", "load_results"]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from ruamel.yaml import YAML
 
-from memsim.results.store import atomic_write, atomic_write_text
+from memsim.results.atomic import atomic_write, atomic_write_text
 from memsim.workload.esxtop import (
     HOST_COUNTERS,
     LATENCY_COUNTER,

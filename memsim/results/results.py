@@ -13,10 +13,12 @@ loaded back from disk render exactly like fresh ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -25,13 +27,32 @@ from memsim.results.columns import units_for
 from memsim.results.summary import host_summary, vm_summary
 from memsim.units import parse_duration
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
-__all__ = ["EVENT_COLUMNS", "PlotAccessor", "Results", "Summary"]
+__all__ = ["EVENT_COLUMNS", "Results", "Summary", "load_results", "use_report"]
 
 EVENT_COLUMNS = ("time", "kind", "vm", "detail")
+
+
+@dataclass
+class _Report:
+    """The report layer's entry points, wired in by :mod:`memsim.api` (:func:`use_report`)."""
+
+    figures: Callable[[Results], Any] | None = None
+    writer: Callable[[Results, Path], object] | None = None
+
+
+_REPORT = _Report()
+_NOT_WIRED = "figures and reports need the report layer: import memsim.api (or memsim) first"
+
+
+def use_report(
+    figures: Callable[[Results], Any], writer: Callable[[Results, Path], object]
+) -> None:
+    """Wire the report layer in: what ``Results.plot`` returns and what ``save`` writes.
+
+    Results are data and import no report (DESIGN.md §2); :mod:`memsim.api`, where the layers
+    are composed, calls this once.
+    """
+    _REPORT.figures, _REPORT.writer = figures, writer
 
 
 class Summary(NamedTuple):
@@ -198,12 +219,23 @@ class Results:
         Raises:
             OutputExistsError: ``directory`` is not empty and ``force`` is false.
         """
-        return store.save_results(self, directory, fmt=fmt, report=report, force=force)
+        writer = None
+        if report:
+            if _REPORT.writer is None:
+                raise RuntimeError(_NOT_WIRED)
+            writer = _REPORT.writer
+        return store.save_results(self, directory, fmt=fmt, report=writer, force=force)
 
     @property
-    def plot(self) -> PlotAccessor:
-        """Figures of this run: ``results.plot.host_memory()`` and friends."""
-        return PlotAccessor(self)
+    def plot(self) -> Any:
+        """Figures of this run: ``results.plot.host_memory()`` and friends.
+
+        A :class:`memsim.report.accessor.PlotAccessor`: the figures of the HTML report, each
+        a new ``Figure``.
+        """
+        if _REPORT.figures is None:
+            raise RuntimeError(_NOT_WIRED)
+        return _REPORT.figures(self)
 
     def _repr_html_(self) -> str:
         """In a notebook: what ran, then its summary tables."""
@@ -218,60 +250,14 @@ class Results:
         )
 
 
-class PlotAccessor:
-    """Matplotlib figures of one run; each method returns a new ``Figure`` (no pyplot state).
+def load_results(directory: Path | str) -> Results:
+    """Read a run folder written by :meth:`Results.save` back into :class:`Results`.
 
-    The figures are those of the HTML report (:mod:`memsim.report.plots`,
-    :mod:`memsim.report.cost`); :meth:`counter` draws into an ``ax`` of your own.
+    The scenario object is not rebuilt: the resolved scenario is available as data in
+    ``results.manifest["scenario"]``, and ``results.scenario`` is ``None``.
+
+    Raises:
+        FileNotFoundError: The folder or one of its files is missing.
+        MixedResultsError: A file does not belong to the run the manifest describes.
     """
-
-    def __init__(self, results: Results) -> None:
-        self._results = results
-
-    def host_memory(self) -> Figure:
-        """Host memory by use, stacked, with free-memory states and thresholds."""
-        from memsim.report import plots
-
-        return plots.host_memory(self._results)
-
-    def vms(self, names: list[str] | None = None) -> Figure:
-        """Per-VM small multiples of the memory counters (all VMs, or ``names``)."""
-        from memsim.report import plots
-
-        return plots.vm_grid(self._results, names)
-
-    def reclamation(self) -> Figure:
-        """Balloon, swap, compression and copy-on-write activity over time."""
-        from memsim.report import plots
-
-        return plots.reclamation(self._results)
-
-    def sharing(self) -> Figure:
-        """Transparent page sharing: shared, common frames, savings, zero pages."""
-        from memsim.report import plots
-
-        return plots.sharing(self._results)
-
-    def performance(self) -> Figure:
-        """Memory latency and relative throughput per VM."""
-        from memsim.report import plots
-
-        return plots.performance(self._results)
-
-    def who_paid(self) -> Figure:
-        """Memory taken from each VM by technique and its latency by cause, worst first."""
-        from memsim.report import cost
-
-        return cost.who_paid(self._results)
-
-    def composition(self, names: list[str] | None = None) -> Figure:
-        """Each VM's memory by layer over time (resident, shared, ballooned, ...)."""
-        from memsim.report import cost
-
-        return cost.composition(self._results, names)
-
-    def counter(self, name: str, vms: list[str] | None = None, *, ax: Axes | None = None) -> Axes:
-        """One counter over time into ``ax`` (per VM; ``vms=[]`` for the host's)."""
-        from memsim.report.counter import counter_plot
-
-        return counter_plot(self._results, name, vms, ax=ax)
+    return Results(None, *store.read_run(directory))

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from memsim.results.atomic import atomic_write, atomic_write_bytes, atomic_write_text, umask
+
 if TYPE_CHECKING:
     from memsim.results.results import Results
 
@@ -41,7 +43,7 @@ __all__ = [
     "atomic_write_text",
     "check_output",
     "library_versions",
-    "load_results",
+    "read_run",
     "result_in",
     "run_id",
     "save_results",
@@ -54,53 +56,6 @@ TRACKED_LIBRARIES = ("memsim", "numpy", "simpy", "pandas", "pyarrow", "matplotli
 
 class OutputExistsError(FileExistsError):
     """The output folder already holds files and ``force`` was not given."""
-
-
-def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write a file atomically through a callback that writes to a given path.
-
-    Args:
-        path: Final location of the file.
-        write: Called with a temporary path in the same directory; it must write the whole file
-            there (for example ``df.to_parquet`` or ``fig.savefig``).
-
-    Returns:
-        ``path``.
-
-    The temporary file is removed if ``write`` raises anything, including ``KeyboardInterrupt``,
-    so ``path`` is either absent, unchanged, or the complete new file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 STAGING_SUFFIX = ".memsim-staging"
@@ -177,7 +132,7 @@ def staged_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
         tempfile.mkdtemp(prefix=f".{target.name}.", suffix=STAGING_SUFFIX, dir=target.parent)
     )
     try:
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())
         yield staging
         if target.is_dir():
             _exchange(staging, target)
@@ -275,10 +230,14 @@ def save_results(
     directory: Path | str,
     *,
     fmt: str = "parquet",
-    report: bool = True,
+    report: Callable[[Results, Path], object] | None = None,
     force: bool = False,
 ) -> Path:
     """Write a run folder (DESIGN.md §4.2); see :meth:`memsim.results.Results.save`.
+
+    ``report``, when given, writes the report into the folder (``report.html``, ``figures/``)
+    before it is put in place: the report layer's writer, passed in by the caller (results
+    import no report).
 
     The manifest names the run (``run_id``, also in each parquet file's metadata) and records
     the SHA-256 of each data file (``files``), so :func:`load_results` can tell a folder whose
@@ -303,10 +262,8 @@ def save_results(
         manifest = {**results.manifest, "run_id": identity, "files": files}
         text = json.dumps(manifest, indent=2, default=str, allow_nan=False)
         atomic_write_text(stage / "manifest.json", text + "\n")
-        if report:
-            from memsim.report.html import write_report
-
-            write_report(results, stage)
+        if report is not None:
+            report(results, stage)
     return target
 
 
@@ -345,18 +302,16 @@ def result_in(directory: Path | str) -> str | None:
     return str(manifest.get("run_id", "")) if isinstance(manifest, dict) else None
 
 
-def load_results(directory: Path | str) -> Results:
-    """Read a run folder written by :meth:`Results.save` back into :class:`Results`.
-
-    The scenario object is not rebuilt: the resolved scenario is available as data in
-    ``results.manifest["scenario"]``, and ``results.scenario`` is ``None``.
+def read_run(
+    directory: Path | str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Read a run folder written by :func:`save_results`: ``vms``, ``host``, ``events`` and
+    the manifest (:func:`memsim.results.load_results` makes them :class:`Results`).
 
     Raises:
         FileNotFoundError: The folder or one of its files is missing.
         MixedResultsError: A file does not belong to the run the manifest describes.
     """
-    from memsim.results.results import Results
-
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no results folder at {directory}")
@@ -366,4 +321,4 @@ def load_results(directory: Path | str) -> Results:
     _check_file(directory / "events.csv", manifest)
     events = pd.read_csv(directory / "events.csv", dtype={"vm": "string", "detail": "string"})
     manifest.pop("files", None)  # the folder's bookkeeping, checked above; not the run's
-    return Results(None, vms, host, events, manifest)
+    return vms, host, events, manifest

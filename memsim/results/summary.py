@@ -12,14 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from memsim.model.cost import WAIT_COUNTERS
+from memsim.counters import WAIT_COUNTERS
+from memsim.model.states import STATES
 
 __all__ = [
     "RECLAIMED", "STATES", "host_summary", "sample_weights", "vm_summary", "worst_first",
 ]  # fmt: skip
-
-#: Free-memory states from most to least free memory (docs/model.md §1).
-STATES = ("high", "clear", "soft", "hard", "low")
 
 
 def sample_weights(times: pd.Index | np.ndarray, end: float | None = None) -> pd.Series:

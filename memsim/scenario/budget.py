@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from memsim.scenario.errors import ErrorItem, ScenarioError
 from memsim.scenario.schema import Scenario
-from memsim.units import PAGE_SIZE, format_duration
+from memsim.units import format_duration
+from memsim.units import pages as to_pages
 
 __all__ = ["MAX_STEPS", "Estimate", "available_memory", "check_fits", "estimate"]
 
@@ -55,7 +56,7 @@ class Estimate:
 def estimate(scenario: Scenario) -> Estimate:
     """The memory and steps a scenario's run needs (see the module docstring)."""
     machines = sum(vm.count for vm in scenario.vms)
-    pages = sum(vm.count * (vm.memory // PAGE_SIZE) for vm in scenario.vms)
+    pages = sum(vm.count * to_pages(vm.memory) for vm in scenario.vms)
     records = int(scenario.duration / scenario.record_every) + 2
     return Estimate(
         pages=pages * PAGE_BYTES,

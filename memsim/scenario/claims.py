@@ -66,6 +66,8 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 
+from memsim import counters
+from memsim.model.states import STATES
 from memsim.scenario.errors import Issue, issues
 from memsim.scenario.types import (
     DURATION_SCHEMA,
@@ -81,27 +83,10 @@ __all__ = [
     "Tolerance",
 ]  # fmt: skip
 
-VM_COUNTERS = (
-    "consumed", "granted", "active", "shared", "zero", "vmmemctl", "vmmemctltarget", "swapped",
-    "swaptarget", "swapinRate", "swapoutRate", "compressed", "zipSaved", "compressionRate",
-    "decompressionRate", "overhead", "entitlement", "latency", "throughput",
-    # esxtop-only and memsim counters (memsim/results/recorder.py)
-    "memory", "reservation", "limit", "touched", "activeSlow", "activeFast", "activeNext",
-    "sharedSaved", "vmmemctlmax", "guestSwapped", "cacheSize", "cowBreaks", "blocked",
-    "guestSwapinRate", "guestSwapoutRate", "cacheMissRate", "latency_swapin",
-    "latency_decompress", "guestSwapWait", "cacheMissWait", "stall",
-)  # fmt: skip
-"""Per-VM counters (DESIGN.md §4.2, and the recorder's esxtop-only ones)."""
-HOST_COUNTERS = (
-    "state", "free", "minFree", "managed", "consumed", "shared", "sharedcommon", "vmmemctl",
-    "swapped", "compressed", "zipSaved",
-    "private", "sharedSaved", "zero", "vmmemctltarget", "swaptarget", "swapinRate",
-    "swapoutRate", "cacheSize", "overhead", "falseMatches", "threshold_high",
-    "threshold_clear", "threshold_soft", "threshold_hard", "threshold_low",
-)  # fmt: skip
-"""Host counters (DESIGN.md §4.2, and the recorder's others)."""
-STATES = ("high", "clear", "soft", "hard", "low")
-"""Free-memory states of the host (docs/model.md §1)."""
+VM_COUNTERS = counters.VM_COUNTERS
+"""Per-VM counters a claim may test (:mod:`memsim.counters`)."""
+HOST_COUNTERS = counters.HOST_COUNTERS
+"""Host counters a claim may test (:mod:`memsim.counters`)."""
 _KEYWORDS = ("at", "during", "mean", "any", "vm", "host", "equal_rho", "not_met")
 
 

@@ -27,11 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from memsim.model.states import STATES
 from memsim.results.summary import host_summary
 
 __all__ = ["DEFAULT_METRIC", "METRICS", "STATES", "summarize"]
 
-STATES = ("high", "clear", "soft", "hard", "low")
 DEFAULT_METRIC = "worst_mean_latency"
 METRICS = (
     "worst_mean_latency",

@@ -21,8 +21,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from memsim.model.states import STATES
 from memsim.report.style import RUN_COLORS, figure_png, new_figure
-from memsim.results.store import atomic_write_text
+from memsim.results.atomic import atomic_write_text
 from memsim.sweep.metrics import DEFAULT_METRIC, METRICS
 
 __all__ = ["LABELS", "grid_means", "metric_figure", "write_report"]
@@ -38,7 +39,7 @@ LABELS = {
     "peak_guest_swapped": "peak guest-swapped (MiB)",
     "min_free": "lowest free memory (MiB)",
     "sharing_saved_mean": "mean memory saved by sharing (MiB)",
-    **{f"time_{s}": f"time in {s} state (s)" for s in ("high", "clear", "soft", "hard", "low")},
+    **{f"time_{s}": f"time in {s} state (s)" for s in STATES},
 }
 
 _TEMPLATE = """<!doctype html>

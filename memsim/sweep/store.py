@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from memsim.results.store import atomic_write, atomic_write_text
+from memsim.results.atomic import atomic_write, atomic_write_text
 from memsim.sweep.grid import Plan
 
 __all__ = ["TABLE", "SweepExistsError", "finished", "prepare", "read_table", "write_table"]

@@ -19,11 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.arrays import U64, Index
 from memsim.model.hashing import combine, mix64, unit_interval
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
-U64 = NDArray[np.uint64]
 
 _FAMILY, _VM, _DUP, _UNIQUE, _WRITE = (np.uint64(k) for k in (11, 13, 17, 19, 23))
 

@@ -89,8 +89,8 @@ VM_COUNTERS = {
 #: Working-set estimates esxtop gives in % of the VM's memory size.
 VM_PERCENTS = {
     "active": "% Active Estimate",
-    "activeSlow": "% Active Slow Estimate",
-    "activeFast": "% Active Fast Estimate",
+    "activeSlowPct": "% Active Slow Estimate",
+    "activeFastPct": "% Active Fast Estimate",
 }
 
 #: Group Cpu counter for memory latency (% of time stalled on swap-in or decompression).

@@ -14,14 +14,14 @@ from typing import Any
 import pandas as pd
 
 from memsim.scenario import VM, Amount, Workload
-from memsim.units import MIB, PAGE_SIZE
+from memsim.units import MIB, PAGE_SIZE, pages
 from memsim.workload.esxtop import read_esxtop, workload_trace
 
 
 def amount_pages(amount: Amount, memory: int) -> int:
     """Pages of a size or of a share of ``memory`` bytes."""
     size = amount.bytes if amount.bytes is not None else (amount.fraction or 0.0) * memory
-    return int(size // PAGE_SIZE)
+    return pages(size)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
         frame = pd.read_csv(trace.path)
     else:
         frame = workload_trace(read_esxtop(trace.path), trace.vm)
-    cap = vm.memory // PAGE_SIZE
+    cap = pages(vm.memory)
     out = []
     for t, active, footprint in zip(
         frame["time"].to_numpy(float),
@@ -86,7 +86,7 @@ def _trace_changes(index: int, vm: VM) -> list[Change]:
     ):
         if math.isnan(active) or math.isnan(footprint):
             continue  # a glitched esxtop sample: the workload keeps its last values
-        fp = int(min(footprint * MIB // PAGE_SIZE, cap))
+        fp = int(min(footprint * MIB // PAGE_SIZE, cap))  # a capped inf stays finite
         act = int(min(active * MIB // PAGE_SIZE, fp))
         out.append(Change(vm.power_on + t, index, {"footprint": fp, "active": act}))
     return out

@@ -31,13 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import cumsum_within, repeat_ranges
+from memsim.model.arrays import Index, Vec
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
-
-Index = NDArray[np.int64]
-Vec = NDArray[np.float64]
+from memsim.model.segments import cumsum_within, repeat_ranges
 
 FAST, SLOW_MIN, SLOW_MAX, SLOW_INC, DEFLATE = 16384.0, 512.0, 2048.0, 16.0, 16384.0
 #: ``VMW_BALLOON_SLOW_CYCLES``: set when a non-sleeping allocation fails and counted down at

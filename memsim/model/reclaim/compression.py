@@ -23,11 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import cumsum_within
+from memsim.model.arrays import Index
 from memsim.model.hashing import mix64, unit_interval
 from memsim.model.pages import GuestMemory, PageState
-
-Index = NDArray[np.int64]
+from memsim.model.segments import cumsum_within
 
 
 def slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:

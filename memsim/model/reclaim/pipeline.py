@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
+from memsim.model.arrays import Index
 from memsim.model.pages import PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
@@ -31,8 +31,6 @@ from memsim.model.reclaim.swap import Swapper
 
 if TYPE_CHECKING:
     from memsim.model.host import Host
-
-Index = NDArray[np.int64]
 
 
 def reclaim_goal(host: Host, swapper: Swapper, goal: Index) -> Index:

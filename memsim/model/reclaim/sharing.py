@@ -25,11 +25,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model import kernels
+from memsim.model.arrays import Index
 from memsim.model.hashing import mix64
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
-
-Index = NDArray[np.int64]
 
 
 def salt_domains(salts: list[str | None], force_salting: int) -> NDArray[np.uint32]:

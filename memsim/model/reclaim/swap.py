@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model.groups import first_per_owner
+from memsim.model.arrays import Index
 from memsim.model.pages import GuestMemory, PageState
-
-Index = NDArray[np.int64]
+from memsim.model.segments import first_per_owner
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model.arrays import Index
 from memsim.model.hashing import mix64, page_hash
 
 EMPTY, LIVE, DEAD = 0, 1, 2
 _MAX_LOAD = 0.7
 _GROW_LOAD = 0.45
-
-Index = NDArray[np.int64]
 
 
 class ShareTable:

@@ -1,11 +1,11 @@
-"""Small vectorised helpers over (VM, item) pairs: per-VM quotas without Python loops."""
+"""Segmented arrays: items grouped by owner (VM), with per-owner ranks, quotas and sums."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
 
-Index = NDArray[np.int64]
+from memsim.model.arrays import Index
 
 
 def rank_within(owner: Index) -> Index:

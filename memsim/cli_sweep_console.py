@@ -1,4 +1,4 @@
-"""Terminal output of the sweep commands (used by :mod:`memsim.cli` only): progress, tables.
+"""Terminal output of the sweep commands (the CLI side, for :mod:`memsim.cli`): progress, tables.
 
 The sweep layer itself reports progress through a callback and never imports rich; this
 module turns that callback into a rich progress bar and results into rich tables.
