@@ -157,7 +157,7 @@ def run(
         print_warnings(results.manifest.get("warnings", []))
     if as_json:
         from memsim import cli_json
-        from memsim.results.expect import evaluate
+        from memsim.scenario.claims.check import evaluate
 
         outcomes = evaluate(scenario.expect, results) if check else None
         typer.echo(cli_json.dumps(cli_json.run_json(results, str(folder), outcomes)))
@@ -176,7 +176,7 @@ def run(
 
 def check_claims(scenario: Scenario, results: Any) -> bool:
     """Print a table of the scenario's claims against the results; True if all hold."""
-    from memsim.results.expect import evaluate
+    from memsim.scenario.claims.check import evaluate
 
     outcomes = evaluate(scenario.expect, results)
     if not outcomes:

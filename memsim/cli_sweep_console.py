@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from memsim.report.sweep import grid_means
 from memsim.sweep.capacity import Capacity
-from memsim.sweep.report import grid_means
 from memsim.sweep.runner import Progress as SweepProgress
 
 __all__ = ["capacity_table", "points_table", "sweep_progress"]

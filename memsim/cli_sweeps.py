@@ -60,7 +60,7 @@ def sweep(
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""
     from memsim import sweep as sweeps
     from memsim.cli_sweep_console import points_table, sweep_progress
-    from memsim.sweep.report import grid_means
+    from memsim.report.sweep import grid_means
 
     with user_errors():
         if workers is not None and scheduler is not None:

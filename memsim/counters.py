@@ -115,7 +115,6 @@ _VM_TABLE = (
         "activeFastPct", _PC, "fast moving average of the sampled active share of memory",
         esxtop="%ACTVF", batch="% Active Fast Estimate",
     ),
-    _vm("activeNextPct", _PC, "fast average including the running period", esxtop="%ACTVN"),
     _vm(
         "shared", _MIB, "guest memory backed by shared frames",
         esxtop="SHRD", batch="Shared MBytes", vcenter="mem.shared.average",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memsim.api import run
-from memsim.results.expect import evaluate
+from memsim.scenario.claims.check import evaluate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

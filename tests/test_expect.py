@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from memsim.results.expect import ClaimResult, evaluate
 from memsim.scenario import Claim, loads
+from memsim.scenario.claims.check import ClaimResult, evaluate
 
 SCENARIO = """
 name: e

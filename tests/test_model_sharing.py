@@ -107,7 +107,9 @@ def test_salting_decides_who_shares() -> None:
 
 def test_large_pages_share_only_once_broken_without_rescan() -> None:
     s = sharing_of([[0] * 64, [0] * 64], [0, 0])
-    s.large[:] = True
+    lp = s.lpages
+    lp.large[:] = True
+    lp.count[:] = 1
     s.scan(np.array([64.0, 64.0]), np.ones(2, bool))
     assert s.table.frames == 0
     s.break_large(np.array([0, 1]))

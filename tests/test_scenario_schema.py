@@ -48,7 +48,7 @@ def test_defaults() -> None:
         "linux",
         True,
         None,
-        False,
+        "auto",
         True,
         None,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from memsim.api import run
-from memsim.results.expect import evaluate
+from memsim.scenario.claims.check import evaluate
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 SLOW = {"osdi02-dynamic-reallocation"}

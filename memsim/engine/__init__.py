@@ -1,1 +1,1 @@
-
+"""The engine: simpy wiring of the model (build, processes, observer), no domain rule."""

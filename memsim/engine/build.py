@@ -72,7 +72,9 @@ def vm_params(machines: list[VM]) -> VMParams:
             dtype=np.int64,
         ),
         compressible=np.array([vm.workload.compressible for vm in machines]),
-        large_pages=np.array([vm.large_pages for vm in machines], dtype=bool),
+        large_pages=np.array(
+            [{"auto": -1, True: 1, False: 0}[vm.large_pages] for vm in machines], dtype=np.int8
+        ),
         pshare=np.array([vm.pshare for vm in machines], dtype=bool),
     )
 

@@ -106,7 +106,6 @@ class Observer:
             "touched": host.touched() * mib,
             "activeSlowPct": act.slow * 100.0,
             "activeFastPct": act.fast * 100.0,
-            "activeNextPct": act.next * 100.0,
             "shared": shared * mib,
             "zero": host.sharing.zero_shared * mib,
             "sharedSaved": (shared - charge) * mib,

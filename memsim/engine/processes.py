@@ -61,7 +61,7 @@ def power(sim: Simulation) -> Proc:
         elif sim.host.on[vm]:
             power_off(sim, vm)
         elif sim.host.starting[vm]:  # still waiting for memory for its overhead
-            sim.host.starting[vm], sim.host.pending[vm] = False, 0
+            sim.host.cancel_start(vm)
             sim.log("power_off", sim.vms.names[vm], "before it could start")
 
 
@@ -72,11 +72,10 @@ def power_on(sim: Simulation, vm: int) -> None:
     pending and the scheduler reclaims for it, as ESX does.
     """
     host, vms = sim.host, sim.vms
-    refused = host.admission(vm, int(vms.reservation[vm]))
+    refused = host.admit(vm)
     if refused is not None:
         sim.log("admission_refused", vms.names[vm], refused)
         return
-    host.pending[vm], host.starting[vm] = vms.overhead[vm], True
     if host.free() < host.pending[vm]:
         sim.log("power_on_waiting", vms.names[vm], "waiting for free memory for its overhead")
         sim.env.process(_start_when_free(sim, vm))
@@ -94,14 +93,11 @@ def _start_when_free(sim: Simulation, vm: int) -> Proc:
 
 def _start(sim: Simulation, vm: int) -> None:
     host, vms = sim.host, sim.vms
-    host.pending[vm], host.starting[vm] = 0, False
-    host.gm.power_on(vm, sim.rng)
-    host.on[vm] = True
-    host.ceilings.power_on(vm)
+    host.start(vm, sim.rng)
     spec = sim.machines[vm]
     sim.guests.power_on(vm, spec.workload.boot == "zero")
     sim.activity.reset(np.array([vm]))
-    host.sharing.large[vm] = bool(vms.large_pages[vm] and sim.settings["Mem.AllocGuestLargePage"])
+    host.sharing.lpages.wanted[vm] = vms.large_pages_on(vm, sim.settings["Mem.AllocGuestLargePage"])
     apply_workload(sim, vm, initial_values(spec))
     sim.log("power_on", vms.names[vm])
     sim.wake()  # its entitlement and targets now, not at the next period
@@ -110,7 +106,7 @@ def _start(sim: Simulation, vm: int) -> None:
 def power_off(sim: Simulation, vm: int) -> None:
     """Stop the VM: the host takes back every page it holds."""
     sim.host.release(vm)
-    sim.balloons.size[vm] = sim.balloons.target[vm] = 0
+    sim.balloons.power_off(vm)
     sim.guests.power_off(vm)
     sim.swap_goal[vm] = 0
     sim.log("power_off", sim.vms.names[vm])
@@ -177,11 +173,12 @@ def tps_scanner(sim: Simulation) -> Proc:
         period = max(sim.scenario.step, sim.settings["Memsim.ShareScanPeriod"])
         if not (yield from _until(sim, last + period)):
             continue
-        quota = scan_quota(
-            sim.vms.size, sim.host.on, sim.settings, sim.scenario.host.cpu_ghz, sim.env.now - last
-        )
+        host = sim.host
+        dt = sim.env.now - last
+        cpu = sim.scenario.host.cpu_ghz
+        quota = scan_quota(sim.vms.size, host.on, sim.settings, cpu, dt, host.shares_actively())
         last = sim.env.now
-        sim.host.sharing.scan(quota, sim.host.on)
+        host.sharing.scan(quota, host.on)
 
 
 def sampler(sim: Simulation) -> Proc:

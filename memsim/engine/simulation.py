@@ -120,21 +120,33 @@ class Simulation:
 
         A state change is logged; it, or free memory crossing the line where ballooning
         starts, wakes the scheduler at once. Large pages are broken as soon as the profile
-        says so.
+        says so in the new state, and none are handed out while it does; a break (free memory
+        jumps by what is shared at once) wakes the scheduler too.
         """
         host = self.host
-        if host.sharing.large.any() and host.breaks_large_pages():
+        wake = self._follow_free_memory()
+        lpages = host.sharing.lpages
+        lpages.allowed = not host.breaks_large_pages()
+        if not lpages.allowed and lpages.count.any():
             host.sharing.break_large(np.flatnonzero(host.on))
-        pressure = host.balloon_pressure(self.settings["Memsim.BalloonMargin"])
-        wake, self._pressure = pressure != self._pressure, pressure
-        new = host.thresholds.next_state(host.state, host.free())
-        if new != host.state:
-            old, host.state = host.state, new
-            self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
-            host.update_blocking()
+            self._follow_free_memory()
             wake = True
+        pressure = host.balloon_pressure(self.settings["Memsim.BalloonMargin"])
+        wake |= pressure != self._pressure
+        self._pressure = pressure
         if wake:
             self.wake()
+
+    def _follow_free_memory(self) -> bool:
+        """Move to the state free memory calls for; log a change and say whether there was."""
+        host = self.host
+        new = host.thresholds.next_state(host.state, host.free())
+        if new == host.state:
+            return False
+        old, host.state = host.state, new
+        self.log("state", detail=f"{old.name.lower()} -> {new.name.lower()}")
+        host.update_blocking()
+        return True
 
     def wake(self) -> None:
         """Run the memory scheduler now rather than at its next period."""

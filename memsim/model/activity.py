@@ -5,9 +5,10 @@ and takes f = touched / n. Since a uniformly random page is in the working set w
 active/configured, the count of touched samples is Binomial(n, active/configured); memsim draws
 it directly, which is exactly the sampling distribution (standard deviation √(f(1 − f)/n)).
 
-Two exponentially weighted moving averages are kept, a fast and a slow one, plus a fast average
-that already includes the running period's samples; the estimate is their maximum, so it follows
-increases quickly and decreases slowly. Gains are ``Memsim.ActiveFastGain`` and
+Two exponentially weighted moving averages are kept, a fast and a slow one; the estimate is their
+maximum, so it follows increases quickly and decreases slowly. (ESX also keeps a fast average
+that includes the running period's samples, esxtop's %ACTVN; memsim samples once per period, so
+it would equal the fast one and is not kept.) Gains are ``Memsim.ActiveFastGain`` and
 ``Memsim.ActiveSlowGain`` (model choice: not published; defaults reach a step up within two
 periods and decay over several minutes, VALIDATION.md V5).
 
@@ -45,12 +46,11 @@ class ActivityEstimator:
         self.start = 0.0  #: the averages' value at power-on (``Memsim.ActiveAtPowerOn`` / 100)
         self.fast = np.ones(n_vms)
         self.slow = np.ones(n_vms)
-        self.next = np.ones(n_vms)  #: fast average including the running period
         self.last = np.ones(n_vms)  #: the last period's raw sample f
 
     def reset(self, vms: NDArray[np.int64]) -> None:
         """VMs powering on start from :attr:`start`; their samples then raise the estimate."""
-        for arr in (self.fast, self.slow, self.next, self.last):
+        for arr in (self.fast, self.slow, self.last):
             arr[vms] = self.start
 
     def sample(self, true_fraction: Vec, rng: np.random.Generator) -> Vec:
@@ -68,19 +68,9 @@ class ActivityEstimator:
         self.last = f
         self.fast += self.fast_gain * (f - self.fast)
         self.slow += self.slow_gain * (f - self.slow)
-        self.next = self.fast.copy()
         return f
-
-    def peek(self, true_fraction: Vec, elapsed: float, rng: np.random.Generator) -> None:
-        """Fold the running period's samples so far (a share ``elapsed`` of the period) into
-        the ``next`` estimate, as ESX's estimate that includes the running period."""
-        n = max(int(self.samples * np.clip(elapsed, 0.0, 1.0)), 0)
-        if n == 0:
-            return
-        f = rng.binomial(n, np.clip(true_fraction, 0.0, 1.0)) / n
-        self.next = self.fast + self.fast_gain * (f - self.fast)
 
     @property
     def estimate(self) -> Vec:
         """Active fraction used for the idle memory tax: max of the averages."""
-        return np.maximum(np.maximum(self.fast, self.slow), self.next)
+        return np.maximum(self.fast, self.slow)

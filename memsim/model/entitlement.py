@@ -48,6 +48,7 @@ def entitlement(
         upper: pages each VM can use at most (min of limit, configured, demand); ≥ lower.
         available: pages to divide (managed − overheads − free target).
         idle_tax: τ in [0, 1).
+        iterations: most bisection steps on the allocation price (fewer once it converges).
 
     Returns:
         Pages entitled to each VM: Σ = available when demand exceeds it (and lower bounds fit),

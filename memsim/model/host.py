@@ -34,8 +34,6 @@ from memsim.model.states import MemState, Thresholds
 from memsim.model.vms import VMParams
 from memsim.units import MIB, PAGE_SIZE
 
-LARGE_PAGE = 512  #: 4 KiB pages per 2 MiB large page
-
 
 class Host:
     """Machine memory of one ESX host and the guest pages of its VMs.
@@ -178,6 +176,28 @@ class Host:
                 )
         return None
 
+    def admit(self, vm: int) -> str | None:
+        """Power-on of VM ``vm``: admission control with its reservation (:meth:`admission`).
+
+        Returns why it is refused, or None: then it is admitted and ``starting``, its overhead
+        ``pending`` until free memory holds it (the scheduler reclaims for it meanwhile).
+        """
+        refused = self.admission(vm, int(self.vms.reservation[vm]))
+        if refused is None:
+            self.pending[vm], self.starting[vm] = self.vms.overhead[vm], True
+        return refused
+
+    def start(self, vm: int, rng: np.random.Generator) -> None:
+        """An admitted VM starts: its pages laid out untouched, its ceiling at its limit."""
+        self.pending[vm], self.starting[vm] = 0, False
+        self.gm.power_on(vm, rng)
+        self.on[vm] = True
+        self.ceilings.power_on(vm)
+
+    def cancel_start(self, vm: int) -> None:
+        """An admitted VM still waiting for its overhead is powered off before it starts."""
+        self.starting[vm], self.pending[vm] = False, 0
+
     def protect_entitlements(self) -> None:
         """Keep each entitlement at least the touched reservation: the scheduler's bound
         dates from its last run, and a VM may have touched more of its reservation since."""
@@ -196,6 +216,7 @@ class Host:
         self.compressor.drop(pages[comp], owner[comp])
         gm.set_state(pages, PageState.UNTOUCHED, owner)
         gm.content[pages] = 0
+        self.sharing.release(vm)
         self.on[vm] = False
 
     # -- allocation -----------------------------------------------------------------------
@@ -220,12 +241,19 @@ class Host:
         return scaled
 
     def breaks_large_pages(self) -> bool:
-        """Whether large pages are broken now (docs/model.md §2): with the ``clear`` state
-        (``esxi6``) whenever free memory is below 400 % of minFree, even in high; in older
-        releases once reclamation starts (soft or below)."""
+        """Whether large pages are broken now, and no new ones handed out (docs/model.md §2):
+        with the ``clear`` state (``esxi6``) whenever free memory is below 400 % of minFree,
+        even in high, and in clear or below; in older releases once reclamation starts (soft
+        or below)."""
         if self.thresholds.has_clear:
-            return self.free() < self.thresholds.levels[MemState.HIGH]
+            low = self.free() < self.thresholds.levels[MemState.HIGH]
+            return low or self.state >= MemState.CLEAR
         return self.state >= MemState.SOFT
+
+    def shares_actively(self) -> bool:
+        """Whether TPS is called actively now: an ``esxi6`` host in clear or below scans
+        faster (``Memsim.ShareScanClear``, docs/model.md §1)."""
+        return self.thresholds.has_clear and self.state >= MemState.CLEAR
 
     def balloon_pressure(self, margin_pct: float) -> bool:
         """Whether ballooning should run: in soft or below, or already when free memory is
@@ -233,6 +261,18 @@ class Host:
         ``Memsim.BalloonMargin``, docs/model.md §1)."""
         early = self.free() < self.thresholds.levels[MemState.SOFT] * (1.0 + margin_pct / 100.0)
         return early or self.state >= MemState.SOFT
+
+    def free_target(self) -> float:
+        """Free pages the memory scheduler keeps free (docs/model.md §1): the one definition
+        both entitlements and reclamation targets follow, in every state.
+
+        It is the threshold at which reclamation ends: the host climbs out of soft once free
+        memory exceeds the next higher threshold (with the hysteresis margin) — ``clear``, 100 %
+        of minFree, in ``esxi6``; ``high`` (which is minFree there) in older profiles. Keeping
+        ``esxi6``'s high threshold (400 % of minFree) free instead would show every VM
+        entitled below its consumption while nothing is reclaimed.
+        """
+        return self.thresholds.levels[MemState.CLEAR] * (1.0 + self.thresholds.margin)
 
     def update_blocking(self) -> None:
         """In ``low``, VMs above their entitlement may not allocate (docs/model.md §1)."""
@@ -246,13 +286,14 @@ class Host:
         """The guest writes ``content`` into ``pages``; returns the pages actually written.
 
         Every page that is not private needs a machine page: an untouched one (a whole 2 MiB
-        region in a large-page VM), a shared one (copy-on-write break), and one whose old data
-        was compressed, swapped or paged out by the guest (the write replaces it). Allocation is
-        limited by :meth:`grant`, per VM, in array order. Callers never pass ballooned pages.
+        region when it is backed by a large page, :mod:`memsim.model.largepages`), a shared
+        one (copy-on-write break), and one whose old data was compressed, swapped or paged
+        out by the guest (the write replaces it). Allocation is limited by :meth:`grant`, per
+        VM, in array order. Callers never pass ballooned pages.
         """
         gm = self.gm
         state = gm.state[pages]
-        needs, cost = self._cost(state, owner)
+        needs, cost = self._cost(state, owner, pages)
         want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
         ok = self.grant(want.astype(np.int64))
         if np.any(ok < want):
@@ -268,7 +309,7 @@ class Host:
         self.compressor.drop(pages[compressed], owner[compressed])
         fresh = state == PageState.UNTOUCHED
         if fresh.any():
-            self._back_fresh(pages[fresh], owner[fresh])
+            self.sharing.lpages.back_fresh(pages[fresh], owner[fresh])
         stale = ~(shared | fresh) & (state != PageState.PRIVATE)
         gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
         gm.rewrite(pages, content)
@@ -276,33 +317,17 @@ class Host:
 
     def demand(self, pages: Index, owner: Index) -> Index:
         """Machine pages each VM needs to write ``pages`` (see :meth:`back`)."""
-        needs, cost = self._cost(self.gm.state[pages], owner)
+        needs, cost = self._cost(self.gm.state[pages], owner, pages)
         want = np.bincount(owner[needs], weights=cost[needs], minlength=self.gm.n_vms)
         return want.astype(np.int64)
 
-    def _cost(self, state: NDArray[np.uint8], owner: Index) -> tuple[NDArray[np.bool_], Index]:
-        """Which written pages need a machine page, and how many (a whole 2 MiB region for an
-        untouched page of a large-page VM)."""
+    def _cost(
+        self, state: NDArray[np.uint8], owner: Index, pages: Index
+    ) -> tuple[NDArray[np.bool_], Index]:
+        """Which written pages need a machine page, and how many (a whole 2 MiB region for the
+        first touch of a region backed by a large page, :meth:`LargePages.cost`)."""
         needs = state != PageState.PRIVATE
-        large = self.sharing.large[owner] & (state == PageState.UNTOUCHED)
-        return needs, np.where(large, LARGE_PAGE, 1)
-
-    def _back_fresh(self, pages: Index, owner: Index) -> None:
-        """Back untouched pages; in a large-page VM the whole 2 MiB region is backed."""
-        gm = self.gm
-        large = self.sharing.large[owner]
-        gm.set_state(pages[~large], PageState.PRIVATE, owner[~large])
-        if not large.any():
-            return
-        base = gm.offsets[owner[large]]
-        region = np.unique(base + ((pages[large] - base) // LARGE_PAGE) * LARGE_PAGE)
-        region_pages = (region[:, None] + np.arange(LARGE_PAGE)[None, :]).ravel()
-        region_pages = region_pages[region_pages < gm.offsets[-1]]
-        same_vm = gm.vm_of(region_pages)
-        inside = region_pages < gm.offsets[same_vm + 1]
-        region_pages, same_vm = region_pages[inside], same_vm[inside]
-        untouched = gm.state[region_pages] == PageState.UNTOUCHED
-        gm.set_state(region_pages[untouched], PageState.PRIVATE, same_vm[untouched])
+        return needs, self.sharing.lpages.cost(pages, owner, state == PageState.UNTOUCHED)
 
 
 def _mib(pages: int) -> str:

@@ -39,7 +39,27 @@ from memsim.model.kernels import SOLO
 
 Pages = NDArray[np.int64]
 
-__all__ = ["N_STATES", "SOLO", "GuestMemory", "PageState"]
+__all__ = ["LARGE_PAGE", "N_STATES", "SOLO", "GuestMemory", "PageState", "region_layout"]
+
+LARGE_PAGE = 512  #: 4 KiB pages per 2 MiB region (one large page, docs/model.md §2)
+
+
+def region_layout(size: int, rng: np.random.Generator) -> NDArray[np.uint32]:
+    """Page index (within the VM) of each hotness rank, with 2 MiB locality.
+
+    Consecutive ranks fill guest memory one region at a time: the regions in a random
+    permutation, the pages of each in address order (a last, partial region holds fewer).
+    The guest's in-use memory (its lowest ranks) thus covers as few regions as it can, as a
+    guest's allocator keeps its memory together.
+
+    Args:
+        size: pages of the VM.
+        rng: the run's generator (one permutation of the regions).
+    """
+    regions = -(-size // LARGE_PAGE)
+    start = rng.permutation(regions).astype(np.int64) * LARGE_PAGE
+    pages = (start[:, None] + np.arange(LARGE_PAGE, dtype=np.int64)[None, :]).ravel()
+    return pages[pages < size].astype(np.uint32)
 
 
 class PageState(IntEnum):
@@ -141,13 +161,13 @@ class GuestMemory:
             self.hint_lost(slots)
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:
-        """Lay out VM ``vm``'s pages: a random hotness order, every page untouched.
+        """Lay out VM ``vm``'s pages: a hotness order with 2 MiB locality
+        (:func:`region_layout`), every page untouched.
 
         A whole-slice pass, done once per power-on (a rare event).
         """
         sl = self.slice_of(vm)
-        size = sl.stop - sl.start
-        self.order[sl] = rng.permutation(size).astype(np.uint32)
+        self.order[sl] = region_layout(sl.stop - sl.start, rng)
 
     def expose(self, owner: Pages, rank: Pages, sign: int) -> None:
         """Count host-reclaimed pages entering (+1) or leaving (−1) the working sets.

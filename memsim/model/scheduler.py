@@ -3,8 +3,9 @@
 Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (docs/model.md §1, §6):
 
 1. each powered-on VM's entitlement by min-funding revocation with the idle memory tax
-   (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target (the
-   ``high`` threshold: reclamation aims to bring free memory back above it);
+   (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target
+   (:meth:`Host.free_target`, the one definition reclamation follows too: the threshold at
+   which the host climbs out of soft — minFree, not ``esxi6``'s 400 % high threshold);
 2. reclamation targets from consumed − entitlement and from limits, split by state:
 
    ===========  ===========================================================================
@@ -72,7 +73,7 @@ def schedule(
     tch = host.touched()
     lower = host.protected().astype(float)
     upper = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(tch, demand)).astype(float)
-    free_target = host.thresholds.levels[MemState.HIGH]
+    free_target = host.free_target()
     available = host.managed - float(host.overhead().sum() + host.pending.sum()) - free_target
     tax = settings["Mem.IdleTax"] / 100.0
     ent = np.zeros(vms.n)

@@ -25,13 +25,21 @@ class VMParams:
     tools: NDArray[np.bool_]
     maxmemctl: NDArray[np.int64]
     compressible: NDArray[np.float64]
-    large_pages: NDArray[np.bool_]
+    #: ``large_pages``: 1 on, 0 off, -1 ``auto`` (as the host's ``Mem.AllocGuestLargePage``)
+    large_pages: NDArray[np.int8]
     pshare: NDArray[np.bool_]
 
     @property
     def n(self) -> int:
         """Number of VMs."""
         return len(self.names)
+
+    def large_pages_on(self, vm: int, alloc_guest_large_page: float) -> bool:
+        """Whether VM ``vm`` backs its memory with 2 MiB pages (docs/model.md §2): ``auto``
+        follows the host's ``Mem.AllocGuestLargePage`` (on by default wherever the profile has
+        hardware-MMU large pages), ``true`` and ``false`` decide for the VM."""
+        choice = int(self.large_pages[vm])
+        return bool(alloc_guest_large_page) if choice < 0 else bool(choice)
 
     def balloon_max(self, ctl_max_percent: float) -> NDArray[np.int64]:
         """Balloon maximum (docs/model.md §3), 0 without VMware Tools.

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FigureEntry",
     "compare_folders",
+    "render",
     "report_figures",
     "write_comparison",
     "write_report",
@@ -40,6 +41,11 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def render(template: str, **context: object) -> str:
+    """A page from one of the report's templates (they all extend ``base.html``)."""
+    return _ENV.get_template(template).render(**context)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class FigureEntry:
 
     @property
     def caption(self) -> str:
+        """The figure's explanation: its plotting function's docstring, second paragraph."""
         doc = (self.draw.func.__doc__ or "").strip().split("\n\n")
         return plain(" ".join(line.strip() for line in doc[1].splitlines())) if len(doc) > 1 else ""
 

@@ -77,14 +77,17 @@ class TimeScale:
 
     @classmethod
     def of(cls, index: Iterable[float]) -> TimeScale:
+        """The scale for times spanning ``index`` (seconds)."""
         values = np.asarray(list(index), dtype=float)
         return cls(float(values.max()) if values.size else 0.0)
 
     def __call__(self, times: Iterable[float]) -> np.ndarray:
+        """``times`` (seconds) in the scale's unit."""
         return np.asarray(list(times), dtype=float) / self.divisor
 
     @property
     def label(self) -> str:
+        """The time axis label, with its unit."""
         return f"time ({self.unit})"
 
 

@@ -4,7 +4,6 @@ Results carry it in each DataFrame's ``attrs["units"]`` (column → unit) so tha
 a plot label or an export can say what a number means; ``docs/counters.md`` lists the
 counters. Sizes are MiB, rates MiB/s, times seconds, ``latency``, ``stall`` and the waits % of time,
 ``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlowPct``,
-``activeFastPct`` and ``activeNextPct`` are % of the VM's memory, as their names say (esxtop's
 %ACTVS, %ACTVF, %ACTVN).
 """
 

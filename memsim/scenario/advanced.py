@@ -82,8 +82,9 @@ SETTINGS: dict[str, Setting] = {
     ),
     "Mem.ShareForceSalting": Setting(
         "0: all VMs share; 1: VMs share when their sched.mem.pshare.salt matches (unset = 0); "
-        "2: salt defaults to the VM's own id, so sharing is within a VM (docs/model.md §2)",
-        0, 2, 0, per_profile={"esxi6": 2},
+        "2: salt defaults to the VM's own id, so sharing is within a VM; default 2 for esxi5 (the "
+        "2015 patches) and esxi6, 0 before (docs/model.md §2)",
+        0, 2, 0, per_profile={"esxi5": 2, "esxi6": 2},
         fixed="ESXi applies salting when a VM powers on; compare runs instead",
     ),
     "Mem.CtlMaxPercent": Setting(
@@ -179,6 +180,13 @@ SETTINGS: dict[str, Setting] = {
     "Memsim.ShareScanPeriod": Setting(
         "seconds between page-sharing scanner batches (the rate is Mem.ShareScanTime's)",
         1, 600, 10, integer=False,
+    ),
+    "Memsim.ShareScanClear": Setting(
+        "times the page-sharing scan rates (Mem.ShareScanTime per VM and the Mem.ShareScanGHz "
+        "cap) while an esxi6 host is in clear or below, where ESXi calls TPS actively; model "
+        "choice: the sources say only 'actively', 4 scans a VM in a quarter of "
+        "Mem.ShareScanTime (docs/model.md §1)",
+        1, 100, 4, integer=False,
     ),
     "Memsim.TouchPeriod": Setting(
         "seconds in which the guest touches each working-set page about once",

@@ -50,6 +50,7 @@ class Swap(Shorthand):
 
     @classmethod
     def complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The swap settings with the device's defaults filled in."""
         custom = "latency" in data or "bandwidth" in data
         device = data.setdefault("device", "custom" if custom else "disk")
         latency, bandwidth = SWAP_DEVICES.get(device, SWAP_DEVICES["disk"])

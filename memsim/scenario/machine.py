@@ -74,6 +74,7 @@ class BalloonDriver(Shorthand):
 
     @classmethod
     def complete(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The driver settings with a slow driver's rate filled in."""
         slow = data.get("driver", data.get("kind")) == "slow"
         return {"rate_factor": 0.25} | data if slow else data
 
@@ -286,7 +287,9 @@ class VM(Frozen):
         guest: Content family: VMs of one family share OS pages (docs/model.md §2).
         tools: Whether VMware Tools, and so a balloon driver, run in the guest.
         salt: ``sched.mem.pshare.salt`` (docs/model.md §2).
-        large_pages: Whether the VM is backed by 2 MiB pages while the host allows it.
+        large_pages: Whether the VM's memory is backed by 2 MiB pages: ``auto`` (default) as
+            the host's ``Mem.AllocGuestLargePage`` says (on for ``esx41``, ``esxi5``,
+            ``esxi6``), or ``true``/``false`` for this VM (docs/model.md §2).
         pshare: ``sched.mem.pshare.enable``: whether its pages may be shared.
         maxmemctl: ``sched.mem.maxmemctl``, the largest balloon; None = no per-VM cap.
         balloon: The balloon driver's behaviour.
@@ -306,7 +309,9 @@ class VM(Frozen):
     guest: str = Field("linux", min_length=1)
     tools: bool = True
     salt: Salt = None
-    large_pages: bool = False
+    large_pages: bool | Literal["auto"] = Field(
+        "auto", description="auto (as Mem.AllocGuestLargePage) | true | false"
+    )
     pshare: bool = True
     maxmemctl: UnlimitedSize = None
     balloon: BalloonDriver = BalloonDriver.model_validate({})
@@ -370,7 +375,7 @@ class VM(Frozen):
         return found
 
     def _workload_issues(self) -> Issues:
-        """active ≤ footprint ≤ memory at the start and after every phase."""
+        """Active ≤ footprint ≤ memory at the start and after every phase."""
         found: Issues = []
         phases = [None, *self.workload.phases]
         for i, (stage, phase) in enumerate(zip(self.workload.stages(), phases, strict=True)):

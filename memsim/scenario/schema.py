@@ -81,7 +81,7 @@ class Scenario(Frozen):
 
     _raw: dict[str, Any] | None = PrivateAttr(None)
     _source: Path | None = PrivateAttr(None)
-    _locations: Any = PrivateAttr(None)  # memsim.scenario.load.Locations, for overrides
+    _locations: Any = PrivateAttr(None)  # memsim.scenario.messages.Locations, for overrides
     _trace_roots: tuple[Path, ...] = PrivateAttr(())
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
@@ -95,7 +95,7 @@ class Scenario(Frozen):
     @field_validator("record_every")
     @classmethod
     def _recording_fits(cls, value: float, info: ValidationInfo) -> float:
-        """step ≤ record_every ≤ duration, so that every record falls on a step."""
+        """Step ≤ record_every ≤ duration, so that every record falls on a step."""
         step, duration = info.data.get("step"), info.data.get("duration")
         if step is not None and value < step:
             raise ValueError(

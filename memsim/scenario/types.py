@@ -286,7 +286,7 @@ class Context:
 
 
 def expand_name(name: str, count: int) -> list[str]:
-    """Names of the members of a VM group: itself when ``count`` is 1, else ``name-1`` …"""
+    """Names of the members of a VM group: itself when ``count`` is 1, else ``name-1``, …."""
     return [name] if count == 1 else [f"{name}-{i}" for i in range(1, count + 1)]
 
 

@@ -3,7 +3,7 @@
 :func:`sweep` expands the grid (:mod:`~memsim.sweep.grid`), runs one task per run
 (:mod:`~memsim.sweep.runner`), keeps a table of one summary row per run
 (:mod:`~memsim.sweep.metrics`, :mod:`~memsim.sweep.store`) and draws the answer
-(:mod:`~memsim.sweep.report`). :func:`capacity` searches the largest VM count that keeps
+(:mod:`memsim.report.sweep`). :func:`capacity` searches the largest VM count that keeps
 latency under a bound (:mod:`~memsim.sweep.capacity`).
 
 Example:
@@ -21,13 +21,13 @@ from typing import Any
 
 import pandas as pd
 
+from memsim.report.sweep import write_report
 from memsim.scenario import Scenario
 from memsim.scenario import load as _load
 from memsim.scenario.sweep import expand_axis
 from memsim.sweep.capacity import Capacity, capacity
 from memsim.sweep.grid import Axis, Plan, RunSpec, parse_grid, plan
-from memsim.sweep.metrics import DEFAULT_METRIC, METRICS, summarize
-from memsim.sweep.report import write_report
+from memsim.sweep.metrics import DEFAULT_METRIC, LABELS, METRICS, summarize
 from memsim.sweep.runner import Progress, execute
 from memsim.sweep.store import SweepExistsError, read_table
 
@@ -110,7 +110,9 @@ def sweep(
     )
     table.attrs["axes"] = swept.axis_paths
     if output is not None:
-        write_report(output, table, swept.axis_paths, scenario.name, swept.seeds, metric)
+        write_report(
+            output, table, swept.axis_paths, scenario.name, swept.seeds, metric, LABELS[metric]
+        )
     return table
 
 

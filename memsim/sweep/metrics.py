@@ -30,7 +30,7 @@ import pandas as pd
 from memsim.model.states import STATES
 from memsim.results.summary import host_summary
 
-__all__ = ["DEFAULT_METRIC", "METRICS", "STATES", "summarize"]
+__all__ = ["DEFAULT_METRIC", "LABELS", "METRICS", "STATES", "summarize"]
 
 DEFAULT_METRIC = "worst_mean_latency"
 METRICS = (
@@ -46,6 +46,21 @@ METRICS = (
     "sharing_saved_mean",
     *(f"time_{state}" for state in STATES),
 )
+
+#: What each metric measures, with its unit (the sweep report's axis labels).
+LABELS = {
+    "worst_mean_latency": "worst VM latency, mean over the run (%)",
+    "peak_latency": "highest recorded VM latency (%)",
+    "mean_throughput": "mean relative throughput",
+    "worst_mean_throughput": "worst VM relative throughput",
+    "peak_swapped": "peak host swapped (MiB)",
+    "peak_ballooned": "peak host ballooned (MiB)",
+    "peak_compressed": "peak host compressed (MiB)",
+    "peak_guest_swapped": "peak guest-swapped (MiB)",
+    "min_free": "lowest free memory (MiB)",
+    "sharing_saved_mean": "mean memory saved by sharing (MiB)",
+    **{f"time_{s}": f"time in {s} state (s)" for s in STATES},
+}
 
 
 def summarize(

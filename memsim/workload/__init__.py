@@ -1,1 +1,1 @@
-
+"""What guests do over time: footprints, working sets, page contents, traces."""

@@ -102,6 +102,10 @@ class Balloons:
         self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
         self.stuck = np.zeros(n, dtype=bool)
 
+    def power_off(self, vm: int) -> None:
+        """VM ``vm`` stops: its balloon is gone with its memory, and so is its target."""
+        self.size[vm] = self.target[vm] = 0
+
     def step(
         self,
         now: float,
@@ -182,6 +186,9 @@ class Balloons:
         if not keep.all():
             owner, rank, pages, state = owner[keep], rank[keep], pages[keep], state[keep]
             step = np.bincount(owner, minlength=gm.n_vms)
+        if self.sharing.lpages.count.any():  # a large page cannot be ballooned in part
+            self.sharing.break_pages(pages, owner)
+            state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
         shared = state == PageState.SHARED

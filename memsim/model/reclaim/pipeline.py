@@ -3,6 +3,9 @@
 When the scheduler asks for pages of a VM by hypervisor reclamation (docs/model.md §1, §4, §5), the
 host picks random victims among the VM's private pages and, for each, tries in turn:
 
+0. a victim inside a large page breaks that large page first (a large page is never swapped);
+   the broken region's pages the scanner has already hashed are shared at once
+   (docs/model.md §2);
 1. **share** it — a victim whose contents match a shared frame or a hint is shared instead
    (zero pages written at boot are the common case: "share before swap", [OSDI02] §6.3);
 2. **compress** it — if it compresses to 2 KiB or less and the compression cache has room
@@ -61,9 +64,11 @@ def reclaim(
     cap = max(swapper.budget, 0) + compressor.budget if budgeted else total
     want = goal if total <= cap else np.floor(goal * cap / max(total, 1)).astype(np.int64)
     pages, owner, rank = swapper.victims(want)
+    sharing.break_pages(pages, owner, share=budgeted)
     shared = np.zeros(len(pages), dtype=bool)
     if budgeted:
-        sharing.share(pages, owner)
+        still = sharing.gm.state[pages] == PageState.PRIVATE  # not shared by the break
+        sharing.share(pages[still], owner[still])
         shared = sharing.gm.state[pages] != PageState.PRIVATE
     pages, owner, rank, done = pages[~shared], owner[~shared], rank[~shared], owner[shared]
     zipped, ev_pages, ev_owner = compressor.compress(

@@ -15,8 +15,10 @@ Behaviour (docs/model.md §2, [OSDI02] §4):
 * A page no other page can match (``SOLO``: unique to its VM, freshly written, or a family page
   with no family peer in its domain) is not hashed at all: skipping it changes no result.
 * Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
-* Large-page VMs are scanned (hashes kept) but not shared until their large pages are broken;
-  breaking shares at once from what was scanned ("share before swap").
+* Pages inside a large page (:mod:`memsim.model.largepages`) are scanned (hashes kept) but not
+  shared until their large page is broken; breaking shares at once the pages the scanner has
+  already visited ("share before swap"): :meth:`PageSharing.break_large` for the whole host,
+  :meth:`PageSharing.break_pages` for pages chosen for swap-out or ballooned.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from numpy.typing import NDArray
 from memsim.model import kernels
 from memsim.model.arrays import Index
 from memsim.model.hashing import mix64
+from memsim.model.largepages import LargePages
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
 
@@ -59,14 +62,18 @@ def scan_quota(
     settings: dict[str, float],
     cpu_ghz: float,
     dt: float,
+    active: bool = False,
 ) -> NDArray[np.float64]:
     """Pages of each VM the scanner visits in ``dt`` seconds.
 
     Each VM is scanned whole every ``Mem.ShareScanTime`` minutes, and the host scans at most
-    ``Mem.ShareScanGHz`` MiB/s per GHz of CPU in all ([RM], docs/model.md §2).
+    ``Mem.ShareScanGHz`` MiB/s per GHz of CPU in all ([RM], docs/model.md §2). When TPS is
+    called actively (``active``: an ``esxi6`` host in clear or below), both rates are
+    ``Memsim.ShareScanClear`` times higher (docs/model.md §1).
     """
-    per_vm = np.where(on, sizes * dt / (settings["Mem.ShareScanTime"] * 60.0), 0.0)
-    cap = settings["Mem.ShareScanGHz"] * cpu_ghz * 256.0 * dt  # 256 pages per MiB
+    boost = settings["Memsim.ShareScanClear"] if active else 1.0
+    per_vm = np.where(on, sizes * dt * boost / (settings["Mem.ShareScanTime"] * 60.0), 0.0)
+    cap = settings["Mem.ShareScanGHz"] * cpu_ghz * 256.0 * dt * boost  # 256 pages per MiB
     total = float(per_vm.sum())
     return per_vm * (cap / total) if total > cap else per_vm
 
@@ -95,13 +102,19 @@ class PageSharing:
         self.table = ShareTable(hash_bits)
         self.domain = domains
         self.enabled = enabled
-        self.large = np.zeros(n, dtype=bool)  #: VM currently backed by large pages
+        self.lpages = LargePages(gm)  #: which 2 MiB regions are large pages now
         self.zero_shared = np.zeros(n, dtype=np.int64)
         self.cow_breaks = np.zeros(n, dtype=np.int64)  #: cumulative copy-on-write breaks
         self.false_matches = 0  #: hash matches whose contents differed
         self.scan_pos = np.zeros(n, dtype=np.int64)
         self.scan_start = rng.integers(0, np.maximum(gm.sizes, 1))
         self.scan_stride = np.array([_coprime_stride(int(c), rng) for c in gm.sizes])
+        strides = self.scan_stride.tolist()
+        #: inverse of each stride modulo the VM's size: a page's position in the scan order
+        self._inverse = np.array(
+            [pow(s, -1, int(c)) if c > 1 else 0 for s, c in zip(strides, gm.sizes, strict=True)],
+            dtype=np.int64,
+        )
         self._credit = np.zeros(n)
         gm.hint_lost = self._forget_hints
 
@@ -121,7 +134,7 @@ class PageSharing:
             return 0
         pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
         self.scan_pos[vms] += take[vms]
-        mask = self._shareable(pages) & ~self.large[owner]
+        mask = self._shareable(pages) & ~self.lpages.in_large(pages, owner)
         self.share(pages[mask], owner[mask])
         return int(take.sum())
 
@@ -142,15 +155,38 @@ class PageSharing:
         )
 
     def break_large(self, vms: Index) -> None:
-        """Break the large pages of ``vms``; share at once what the scanner already hashed."""
-        vms = vms[self.large[vms]]
-        if len(vms) == 0:
+        """Break every large page of ``vms``; share at once what the scanner already hashed."""
+        regions, owner = self.lpages.regions_of_vms(vms)
+        if len(regions):
+            self._share_seen(*self.lpages.break_regions(regions, owner))
+
+    def break_pages(self, pages: Index, owner: Index, share: bool = True) -> None:
+        """Break the large pages that hold any of ``pages`` (chosen for swap-out or
+        ballooned: a large page can be neither); with ``share``, their pages the scanner has
+        already hashed are shared at once (share before swap)."""
+        inside = self.lpages.in_large(pages, owner)
+        if not inside.any():
             return
-        self.large[vms] = False
-        seen = np.minimum(self.scan_pos[vms], self.gm.sizes[vms])
-        pages, owner = self._positions(vms, np.zeros(len(vms), dtype=np.int64), seen)
-        mask = self._shareable(pages)
+        regions = self.lpages.region_of(pages[inside], owner[inside])
+        broken, broken_owner = self.lpages.break_regions(regions, owner[inside])
+        if share:
+            self._share_seen(broken, broken_owner)
+
+    def _share_seen(self, pages: Index, owner: Index) -> None:
+        """Share those of ``pages`` the scanner has visited (position below its count)."""
+        gm = self.gm
+        size = gm.sizes[owner]
+        local = pages - gm.offsets[owner]
+        position = ((local - self.scan_start[owner]) % size) * self._inverse[owner] % size
+        seen = (self.scan_pos[owner] >= size) | (position < self.scan_pos[owner])
+        mask = seen & self._shareable(pages)
         self.share(pages[mask], owner[mask])
+
+    def release(self, vm: int) -> None:
+        """Power-off of VM ``vm``: its large pages are gone and the scanner starts over."""
+        self.lpages.release(vm)
+        self.scan_pos[vm] = 0
+        self._credit[vm] = 0.0
 
     # -- sharing --------------------------------------------------------------------------
     def share(self, pages: Index, owner: Index) -> None:

@@ -10,7 +10,7 @@ branch to :func:`evaluate_claim`.
 
 Relations (``relative_to``, ``minus``) turn the counter's values into ratios or differences to a
 reference before the tests run; ``equal_rho`` claims check the idle-memory-tax rule. Both are
-computed in :mod:`memsim.results.relations`.
+computed in :mod:`memsim.scenario.claims.relations`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from memsim.results.relations import describe_relation, equal_rho_results, related
 from memsim.results.summary import state_timeline
-from memsim.scenario import Claim, Condition
+from memsim.scenario.claims import Claim, Condition
+from memsim.scenario.claims.relations import describe_relation, equal_rho_results, related
 from memsim.units import format_duration
 
 __all__ = ["TESTS", "ClaimResult", "ResultsLike", "evaluate", "evaluate_claim", "unit"]
@@ -33,10 +33,14 @@ class ResultsLike(Protocol):
     """What claims are checked against: the two counter tables of :class:`Results`."""
 
     @property
-    def vms(self) -> pd.DataFrame: ...
+    def vms(self) -> pd.DataFrame:
+        """Per-VM counters indexed by time, with a ``vm`` column."""
+        ...
 
     @property
-    def host(self) -> pd.DataFrame: ...
+    def host(self) -> pd.DataFrame:
+        """Host counters indexed by time."""
+        ...
 
 
 @dataclass(frozen=True)

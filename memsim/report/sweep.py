@@ -4,7 +4,8 @@ With one axis, the chosen metric is drawn against it: the mean over seeds as a l
 spread between the lowest and highest seed as a band, each run as a dot. With two axes, a
 heatmap of the mean over seeds, one cell per grid point, the value written in each cell; more
 axes are averaged over in the heatmap and each gets its own line plot. Figures are PNGs
-embedded in the page (base64), so the file can be mailed or attached to a ticket.
+embedded in the page (base64), so the file can be mailed or attached to a ticket. The page
+extends the report's shared base template (``templates/sweep.html`` on ``base.html``).
 """
 
 from __future__ import annotations
@@ -15,52 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from memsim.model.states import STATES
+from memsim.report.html import render
 from memsim.report.style import RUN_COLORS, figure_png, new_figure
 from memsim.results.atomic import atomic_write_text
-from memsim.sweep.metrics import DEFAULT_METRIC, METRICS
 
-__all__ = ["LABELS", "grid_means", "metric_figure", "write_report"]
-
-LABELS = {
-    "worst_mean_latency": "worst VM latency, mean over the run (%)",
-    "peak_latency": "highest recorded VM latency (%)",
-    "mean_throughput": "mean relative throughput",
-    "worst_mean_throughput": "worst VM relative throughput",
-    "peak_swapped": "peak host swapped (MiB)",
-    "peak_ballooned": "peak host ballooned (MiB)",
-    "peak_compressed": "peak host compressed (MiB)",
-    "peak_guest_swapped": "peak guest-swapped (MiB)",
-    "min_free": "lowest free memory (MiB)",
-    "sharing_saved_mean": "mean memory saved by sharing (MiB)",
-    **{f"time_{s}": f"time in {s} state (s)" for s in STATES},
-}
-
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ name }}: sweep</title>
-<style>
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 9px; text-align: right; }
-th { background: #f4f4f4; } img { max-width: 100%; } .failed { color: #b00; }
-</style></head><body>
-<h1>{{ name }}: sweep</h1>
-<p>{{ runs }} runs ({{ ok }} ok, <span class="failed">{{ failed }} failed</span>),
-{{ seeds }} seed(s) per grid point; metric: <b>{{ label }}</b> (<code>{{ metric }}</code>).</p>
-{% for fig in figures %}<figure>
-<img alt="{{ fig.title }}" src="data:image/png;base64,{{ fig.png }}">
-<figcaption>{{ fig.title }}</figcaption></figure>
-{% endfor %}
-<h2>By grid point</h2>{{ points }}
-{% if errors %}<h2 class="failed">Failed runs</h2>{{ errors }}{% endif %}
-</body></html>
-"""
+__all__ = ["grid_means", "metric_figure", "write_report"]
 
 
 def grid_means(table: pd.DataFrame, axes: Sequence[str], metric: str) -> pd.DataFrame:
@@ -72,21 +37,29 @@ def grid_means(table: pd.DataFrame, axes: Sequence[str], metric: str) -> pd.Data
     return grouped.agg(["mean", "min", "max", "count"]).reset_index()
 
 
-def metric_figure(table: pd.DataFrame, axes: Sequence[str], metric: str) -> Figure:
-    """The main figure: metric against one axis (line and seed band) or two (heatmap)."""
+def metric_figure(
+    table: pd.DataFrame, axes: Sequence[str], metric: str, label: str | None = None
+) -> Figure:
+    """The main figure: metric against one axis (line and seed band) or two (heatmap).
+
+    ``label`` names the metric on the figure (the metric's name when omitted).
+    """
+    label = label or metric
     if len(axes) >= 2:
-        return _heatmap(table, axes[0], axes[1], metric, averaged=list(axes[2:]))
-    return _line(table, axes[0] if axes else None, metric)
+        return _heatmap(table, axes[0], axes[1], metric, label, averaged=list(axes[2:]))
+    return _line(table, axes[0] if axes else None, metric, label)
 
 
 def _positions(values: Sequence[Any]) -> tuple[np.ndarray, list[str] | None]:
-    """x positions of axis values: the numbers themselves, else evenly spaced categories."""
+    """X positions of axis values: the numbers themselves, else evenly spaced categories."""
     if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values):
         return np.asarray(values, dtype=float), None
     return np.arange(len(values), dtype=float), [str(v) for v in values]
 
 
-def _line(table: pd.DataFrame, axis: str | None, metric: str, others: bool = False) -> Figure:
+def _line(
+    table: pd.DataFrame, axis: str | None, metric: str, label: str, others: bool = False
+) -> Figure:
     fig = new_figure(7.5, 4.2)
     ax = fig.subplots()
     ok = table[table["status"] == "ok"]
@@ -108,15 +81,15 @@ def _line(table: pd.DataFrame, axis: str | None, metric: str, others: bool = Fal
     elif len(x) <= 12:
         ax.set_xticks(x, [f"{v:g}" for v in x])
     ax.set_xlabel(axis or "")
-    ax.set_ylabel(LABELS.get(metric, metric))
+    ax.set_ylabel(label)
     ax.grid(True, color="#E0E0E0", lw=0.6)
     ax.legend(frameon=False, fontsize=9)
-    ax.set_title(f"{LABELS.get(metric, metric)} vs {axis or 'seed'}", fontsize=11)
+    ax.set_title(f"{label} vs {axis or 'seed'}", fontsize=11)
     return fig
 
 
 def _heatmap(
-    table: pd.DataFrame, xaxis: str, yaxis: str, metric: str, averaged: list[str]
+    table: pd.DataFrame, xaxis: str, yaxis: str, metric: str, label: str, averaged: list[str]
 ) -> Figure:
     stats = grid_means(table, [xaxis, yaxis], metric)
     xs, ys = list(pd.unique(table[xaxis])), list(pd.unique(table[yaxis]))
@@ -128,14 +101,14 @@ def _heatmap(
     ax = fig.subplots()
     values = grid.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="viridis", aspect="auto", origin="lower")
-    fig.colorbar(image, ax=ax, label=LABELS.get(metric, metric))
+    fig.colorbar(image, ax=ax, label=label)
     ax.set_xticks(range(len(xs)), [str(v) for v in xs])
     ax.set_yticks(range(len(ys)), [str(v) for v in ys])
     ax.set_xlabel(xaxis)
     ax.set_ylabel(yaxis)
     _annotate(ax, values)
     over = ", ".join(["seeds", *averaged])
-    ax.set_title(f"{LABELS.get(metric, metric)}\nmean over {over}", fontsize=10)
+    ax.set_title(f"{label}\nmean over {over}", fontsize=10)
     return fig
 
 
@@ -156,9 +129,10 @@ def write_report(
     axes: Sequence[str],
     name: str,
     seeds: int,
-    metric: str = DEFAULT_METRIC,
+    metric: str,
+    label: str | None = None,
 ) -> Path:
-    """Write ``report.html`` for a sweep's run table.
+    """Write ``report.html`` for a sweep's run table, on the report's shared base template.
 
     Args:
         directory: The sweep folder.
@@ -166,38 +140,35 @@ def write_report(
         axes: The swept key paths, in grid order.
         name: The scenario's name, for the title.
         seeds: Seeds per grid point.
-        metric: The metric to show (one of :data:`memsim.sweep.metrics.METRICS`).
+        metric: The metric to show, a column of ``table``.
+        label: What the metric measures, with its unit (the metric's name when omitted).
 
     Returns:
         The report's path.
-
-    Raises:
-        ValueError: If the metric is unknown.
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    figures = [(metric_figure(table, axes, metric), _title(axes, metric))]
+    label = label or metric
+    figures = [(metric_figure(table, axes, metric, label), _title(axes, metric))]
     if len(axes) > 2:
         figures += [
-            (_line(table, axis, metric, others=True), f"{metric} vs {axis}, other axes pooled")
+            (
+                _line(table, axis, metric, label, others=True),
+                f"{metric} vs {axis}, other axes pooled",
+            )
             for axis in axes
         ]
     failed = table[table["status"] != "ok"]
-    page = (
-        jinja2.Environment(autoescape=True)
-        .from_string(_TEMPLATE)
-        .render(
-            name=name,
-            runs=len(table),
-            ok=int((table["status"] == "ok").sum()),
-            failed=len(failed),
-            seeds=seeds,
-            metric=metric,
-            label=LABELS.get(metric, metric),
-            figures=[{"png": _base64(fig), "title": title} for fig, title in figures],
-            points=_html(grid_means(table, axes, metric)),
-            errors=_html(failed[[*axes, "seed", "error"]]) if len(failed) else "",
-        )
+    page = render(
+        "sweep.html",
+        title=f"{name}: sweep",
+        runs=len(table),
+        ok=int((table["status"] == "ok").sum()),
+        failed=len(failed),
+        seeds=seeds,
+        metric=metric,
+        label=label,
+        figures=[{"png": _base64(fig), "title": title} for fig, title in figures],
+        points=_html(grid_means(table, axes, metric)),
+        errors=_html(failed[[*axes, "seed", "error"]]) if len(failed) else "",
     )
     return atomic_write_text(Path(directory) / "report.html", page)
 
@@ -215,4 +186,7 @@ def _base64(fig: Figure) -> str:
 def _html(frame: pd.DataFrame) -> Any:
     from markupsafe import Markup
 
-    return Markup(frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="–"))
+    table = frame.to_html(
+        index=False, classes="table", float_format=lambda v: f"{v:.4g}", na_rep="–"
+    )
+    return Markup(table)

@@ -1,6 +1,6 @@
 """Relation claims: counters compared with another VM, counter or time, and the equal-ρ rule.
 
-Used by :mod:`memsim.results.expect` (syntax in :mod:`memsim.scenario.claims`):
+Used by :mod:`memsim.scenario.claims.check` (syntax in :mod:`memsim.scenario.claims`):
 
 * ``relative_to: REF`` / ``minus: REF`` in a condition turn the claim's values into ratios or
   differences to a reference (:func:`related`), before the usual ``approx``/``min``/``max`` tests;
@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from memsim.scenario import Claim, Condition
-from memsim.scenario.claims import EqualRho, Reference
+from memsim.scenario.claims import Claim, Condition
+from memsim.scenario.claims.conditions import EqualRho, Reference
 from memsim.units import format_duration
 
 __all__ = ["describe_relation", "equal_rho_results", "idle_tax_at", "related"]
