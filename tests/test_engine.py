@@ -112,6 +112,7 @@ def test_fault_service_cost_orders_decompression_ssd_and_disk() -> None:
     zip_only = {
         "host.advanced.Mem.MemZipMaxPct": 100,
         "vms.app.workload.compressible": "100%",
+        "host.advanced.Memsim.CompressRate": 1e5,  # every victim compressed: fault cost only
     }
     runs = {
         "decompress": zip_only,
