@@ -85,7 +85,9 @@ def validate_json(files: list[dict[str, Any]]) -> dict[str, Any]:
     return {"format": FORMAT, "command": "validate", "files": files}
 
 
-def sweep_json(table: pd.DataFrame, output: str, metric: str, points: pd.DataFrame) -> dict:
+def sweep_json(
+    table: pd.DataFrame, output: str, metric: str, points: pd.DataFrame
+) -> dict[str, Any]:
     """``memsim sweep --json``: run counts and the metric per grid point."""
     return {
         "format": FORMAT,

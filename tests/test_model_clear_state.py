@@ -87,12 +87,16 @@ def test_schedule_in_the_band_takes_nothing() -> None:
 
 def test_clear_breaks_large_pages_and_calls_tps_actively() -> None:
     host = _sim("esxi6").host
-    assert not host.shares_actively() and not host.breaks_large_pages()
+    assert not host.shares_actively() and not host.breaks_large_pages(25.0)
     host.state = MemState.CLEAR
-    assert host.shares_actively() and host.breaks_large_pages()
-    classic = _sim("classic").host
-    classic.state = MemState.SOFT
-    assert not classic.shares_actively() and classic.breaks_large_pages()
+    assert host.shares_actively() and host.breaks_large_pages(25.0)
+    older = _sim("esxi5").host
+    assert not older.breaks_large_pages(25.0)
+    older.state = MemState.SOFT
+    assert not older.shares_actively() and older.breaks_large_pages(25.0)
+    older.state = MemState.HIGH  # ballooning starts early (a wide margin): reclamation started
+    wide = 100.0 * older.free() / older.thresholds.levels[MemState.SOFT]
+    assert older.breaks_large_pages(wide)
 
 
 def test_active_tps_scans_faster_by_the_documented_factor() -> None:

@@ -148,6 +148,13 @@ def test_rules_hold_at_every_step(text: str) -> None:
             host.sharing.check_links()
             # the count of host-reclaimed working-set pages, kept incrementally, never drifts
             assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
+            # the index of pages a touch can fault on, kept incrementally, is exact too
+            region = balloons.region_start()
+            assert np.array_equal(host.gm.away.keys, host.gm.recount_away(region))
+            for v in np.flatnonzero(region < host.gm.ws):  # the balloon's ranks: all away
+                ranks = np.arange(region[v], host.gm.ws[v])
+                away = host.gm.state[host.gm.by_rank(np.full(len(ranks), v), ranks)]
+                assert np.all(away >= PageState.BALLOONED)
         # the limit is a ceiling: exactly, and above the limit only while it falls
         use = host.limited_use()
         now = host.ceilings.ceiling

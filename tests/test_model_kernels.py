@@ -99,3 +99,28 @@ def test_remap_links(seed: int) -> None:
     want[linked] = mapping[link[linked]]
     kernels.remap_links(state, link, mapping)
     assert np.array_equal(link, want)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_distinct_draws_are_distinct_and_in_range(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    total = rng.integers(0, 50, 5)
+    count = rng.integers(0, total + 1)
+    out = kernels.distinct_draws(total, count, rng.random(int(count.sum())))
+    for part, n in zip(np.split(out, np.cumsum(count)[:-1]), total, strict=True):
+        assert len(np.unique(part)) == len(part) and np.all((part >= 0) & (part < n))
+
+
+def test_distinct_draws_are_uniform() -> None:
+    # every 3-subset of 6 equally likely: 20 subsets, 20 000 draws, chi-square at p = 0.001
+    rng = np.random.default_rng(7)
+    draws = 20_000
+    out = kernels.distinct_draws(
+        np.full(draws, 6), np.full(draws, 3), rng.random(3 * draws)
+    ).reshape(draws, 3)
+    code = (1 << out).sum(1)
+    _, seen = np.unique(code, return_counts=True)
+    assert len(seen) == 20
+    expected = draws / 20
+    assert ((seen - expected) ** 2 / expected).sum() < 43.82  # chi-square, 19 df, p = 0.001

@@ -205,3 +205,16 @@ def test_profiles_default_large_pages_and_salting() -> None:
 def test_large_pages_default_to_auto() -> None:
     s = scenario("name: a\nduration: 1min\nhost: {memory: 1GiB}\nvms: [{name: v, memory: 64MiB}]\n")
     assert s.vms[0].large_pages == "auto"
+
+
+def test_a_bad_large_pages_value_is_a_located_error() -> None:
+    from memsim.scenario import ScenarioError
+
+    text = (
+        "name: a\nduration: 1min\nhost: {memory: 1GiB}\n"
+        "vms: [{name: v, memory: 64MiB, large_pages: maybe}]\n"
+    )
+    with pytest.raises(
+        ScenarioError, match=r"<test>:4:.*large_pages: expected auto, true or false"
+    ):
+        scenario(text)

@@ -74,7 +74,11 @@ class Observer:
         )
 
     def _vm_values(self, dt: float) -> dict[str, Any]:
-        """Per-VM counters of the interval of ``dt`` seconds just ended."""
+        """Per-VM counters of the interval of ``dt`` seconds just ended.
+
+        Longer than most functions on purpose: one line per counter, so that every per-VM
+        counter of the registry is computed in one place.
+        """
         sim = self.sim
         host, gm, vms = sim.host, sim.host.gm, sim.vms
         rate = (1.0 / dt) if dt > 0 else 0.0

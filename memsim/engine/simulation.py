@@ -110,32 +110,39 @@ class Simulation:
     def end_of_instant(self) -> None:
         """Settle the instant: limits enforced exactly, entitlements kept above what touched
         reservations protect, then the free-memory state, so that a record taken now
-        describes one state of the host (:func:`memsim.model.limits.enforce`)."""
+        describes one state of the host (:func:`memsim.model.limits.enforce`). Breaking large
+        pages shares pages at once, which moves shared-frame charges: limits are then
+        enforced again."""
         enforce(self.host, self.swapper)
         self.host.protect_entitlements()
-        self.update_state()
+        if self.update_state():
+            enforce(self.host, self.swapper)
+            self.host.protect_entitlements()
 
-    def update_state(self) -> None:
+    def update_state(self) -> bool:
         """Re-evaluate the free-memory state and what hangs on free memory.
 
         A state change is logged; it, or free memory crossing the line where ballooning
         starts, wakes the scheduler at once. Large pages are broken as soon as the profile
         says so in the new state, and none are handed out while it does; a break (free memory
-        jumps by what is shared at once) wakes the scheduler too.
+        jumps by what is shared at once) wakes the scheduler too. Returns whether large pages
+        were broken.
         """
         host = self.host
         wake = self._follow_free_memory()
         lpages = host.sharing.lpages
-        lpages.allowed = not host.breaks_large_pages()
-        if not lpages.allowed and lpages.count.any():
+        margin = self.settings["Memsim.BalloonMargin"]
+        lpages.allowed = not host.breaks_large_pages(margin)
+        broke = not lpages.allowed and bool(lpages.count.any())
+        if broke:
             host.sharing.break_large(np.flatnonzero(host.on))
             self._follow_free_memory()
-            wake = True
-        pressure = host.balloon_pressure(self.settings["Memsim.BalloonMargin"])
-        wake |= pressure != self._pressure
+        pressure = host.balloon_pressure(margin)
+        wake |= broke or pressure != self._pressure
         self._pressure = pressure
         if wake:
             self.wake()
+        return broke
 
     def _follow_free_memory(self) -> bool:
         """Move to the state free memory calls for; log a change and say whether there was."""

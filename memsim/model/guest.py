@@ -24,11 +24,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import kernels
 from memsim.model.arrays import Index
 from memsim.model.content import PageContents
 from memsim.model.cost import STALL_CAUSES
 from memsim.model.host import Host
-from memsim.model.limits import make_room
+from memsim.model.limits import make_room, make_room_for
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
@@ -89,6 +90,7 @@ class Guests:
         self.footprint[vm] = self.target[vm] = self.active[vm] = self.boot_left[vm] = 0
         self.dataset[vm] = 0
         self.host.gm.ws[vm] = self.host.gm.exposed[vm] = 0
+        self.host.gm.away.clear(vm)
 
     def touched_since_sample(self) -> Index:
         """Pages each VM touched since the last active-memory sample, and start a new period.
@@ -106,7 +108,7 @@ class Guests:
     def set_active(self, vm: int, ranks: int) -> None:
         """The working set of VM ``vm`` becomes its ``ranks`` hottest pages."""
         self.active[vm] = ranks
-        self.host.gm.set_working_set(vm, ranks)
+        self.host.gm.set_working_set(vm, ranks, int(self.balloons.region_start()[vm]))
 
     # -- growth ---------------------------------------------------------------------------
     def step(
@@ -191,13 +193,16 @@ class Guests:
         """:meth:`Host.back` after VMs at their limit made room, keeping the count of
         reclaimed working-set pages exact."""
         gm = self.host.gm
-        make_room(self.host, self.swapper, self.host.demand(pages, owner))
-        was = gm.state[pages] >= PageState.COMPRESSED
+        make_room_for(self.host, self.swapper, pages, owner)
+        state = gm.state[pages]
+        was = state >= PageState.COMPRESSED
+        paged = (state == PageState.GUEST_SWAPPED) & (rank < self.balloons.region_start()[owner])
         written = self.host.back(pages, owner, content)
         self._mark_solo(pages, content, solo)
-        if was.any():
-            back = was & (gm.state[pages] == PageState.PRIVATE)
-            gm.expose(owner[back], rank[back], -1)
+        if was.any() or paged.any():
+            back = gm.state[pages] == PageState.PRIVATE
+            gm.expose(owner[was & back], rank[was & back], -1)
+            gm.expose_paged(owner[paged & back], rank[paged & back], -1)
         return written
 
     def _mark_solo(
@@ -289,16 +294,9 @@ class Guests:
         # balloon reaches into it, or where the guest is still filling it after a deflation
         refilling = (self.footprint < np.minimum(self.active, self.target)) & (paged_out > 0)
         hit = host.on & (self.active > 0) & ((gm.exposed > 0) | into_balloon | refilling)
-        count = np.where(hit, rng.poisson(self.active * self.progress * dt / touch_period), 0)
-        vms = np.flatnonzero(count)
-        if len(vms) == 0:
+        pages, owner, rank = self._draw_faults(hit, dt / touch_period, region, rng)
+        if len(pages) == 0:
             return
-        owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
-        pages = gm.by_rank(owner, rank)
-        # only touches of non-resident pages matter; each page faults once per step
-        away = gm.state[pages] >= PageState.BALLOONED
-        pages, first = np.unique(pages[away], return_index=True)
-        owner, rank = owner[away][first], rank[away][first]
         state = gm.state[pages]
         n = host.vms.n
         # guest paging: data on the guest's disk (thrashing inside the balloon)
@@ -331,8 +329,42 @@ class Guests:
             self.stall_by[cause] += seconds
         back = served & leaving
         gm.set_state(pages[back], PageState.PRIVATE, owner[back])
+        gm.expose_paged(owner[back], rank[back], -1)
         self.stall += stall
         self._count_blocked(want - ok, want, dt)
+
+    def _draw_faults(
+        self, hit: NDArray[np.bool_], touches: float, region: Index, rng: np.random.Generator
+    ) -> tuple[Index, Index, Index]:
+        """The working-set pages of ``hit`` VMs that are touched this step and not resident.
+
+        A guest touches each working-set page a Poisson number of times with mean ``touches``
+        (per page, times its progress), independently; a page faults once however often it is
+        touched. So the pages that fault are, per VM, a uniform random subset of its
+        non-resident working-set pages — the balloon's ranks in the working set and the index
+        :attr:`GuestMemory.away <memsim.model.pages.GuestMemory.away>` — of binomial size
+        with the chance 1 − exp(−touches) of at least one touch. Drawing them directly costs
+        the faults, not the touches.
+
+        Returns:
+            (pages, owner, rank) of the faulting pages, in page order.
+        """
+        gm = self.host.gm
+        vms = np.flatnonzero(hit)
+        start, indexed = gm.away.runs(vms)
+        ballooned = np.maximum(self.active[vms] - region[vms], 0)
+        total = indexed + ballooned
+        count = rng.binomial(total, -np.expm1(-touches * self.progress[vms]))
+        pick = kernels.distinct_draws(total, count, rng.random(int(count.sum())))
+        owner = np.repeat(vms, count)
+        where = pick - np.repeat(indexed, count)  # ≥ 0: the k-th ballooned rank
+        rank = region[owner] + where
+        listed = np.flatnonzero(where < 0)
+        keys = gm.away.keys[np.repeat(start, count)[listed] + pick[listed]]
+        rank[listed] = keys - gm.offsets[owner[listed]]
+        pages = gm.by_rank(owner, rank)
+        order = np.argsort(pages)
+        return pages[order], owner[order], rank[order]
 
 
 def _rank_within(owner: Index, mask: NDArray[np.bool_]) -> Index:

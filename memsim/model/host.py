@@ -240,15 +240,15 @@ class Host:
         scaled = np.floor(want * (free / total)).astype(np.int64)
         return scaled
 
-    def breaks_large_pages(self) -> bool:
+    def breaks_large_pages(self, margin_pct: float) -> bool:
         """Whether large pages are broken now, and no new ones handed out (docs/model.md §2):
         with the ``clear`` state (``esxi6``) whenever free memory is below 400 % of minFree,
-        even in high, and in clear or below; in older releases once reclamation starts (soft
-        or below)."""
+        even in high, and in clear or below; in older releases once reclamation starts
+        (:meth:`balloon_pressure` with ``margin_pct``: soft or below, or ballooning early)."""
         if self.thresholds.has_clear:
             low = self.free() < self.thresholds.levels[MemState.HIGH]
             return low or self.state >= MemState.CLEAR
-        return self.state >= MemState.SOFT
+        return self.balloon_pressure(margin_pct)
 
     def shares_actively(self) -> bool:
         """Whether TPS is called actively now: an ``esxi6`` host in clear or below scans

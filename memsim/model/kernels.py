@@ -135,3 +135,25 @@ def remap_links(state: NDArray[np.uint8], link: NDArray[np.int32], mapping: Inde
     for p in range(len(link)):
         if link[p] >= 0 and state[p] <= _SHARED:
             link[p] = mapping[link[p]]
+
+
+@njit(cache=True)
+def distinct_draws(total: Index, count: Index, uniform: NDArray[np.float64]) -> Index:
+    """For each j, ``count[j]`` distinct integers drawn uniformly from ``[0, total[j])``.
+
+    Floyd's algorithm: one uniform of ``uniform`` (in order) per integer drawn, so the caller's
+    generator fixes the result; every subset of that size is equally likely.
+    """
+    out = np.empty(len(uniform), dtype=np.int64)
+    i = 0
+    for j in range(len(total)):
+        chosen = {np.int64(0)}
+        chosen.clear()
+        for t in range(total[j] - count[j], total[j]):
+            r = np.int64(uniform[i] * (t + 1))
+            if r > t or r in chosen:  # r > t only if the uniform rounds up to 1
+                r = np.int64(t)
+            chosen.add(r)
+            out[i] = r
+            i += 1
+    return out

@@ -70,7 +70,7 @@ class LargePages:
         return self.large[self.region_of(pages, owner)]
 
     # -- backing ----------------------------------------------------------------------------
-    def _whole(self, pages: Index, owner: Index) -> tuple[Index, Index, Mask]:
+    def _whole(self, pages: Index, owner: Index) -> tuple[Index, Mask]:
         """For untouched ``pages``: their regions, and whether each page's region is backed
         whole by this touch (a large-page VM, large pages allowed, the region all untouched)."""
         regions = self.region_of(pages, owner)
@@ -82,7 +82,7 @@ class LargePages:
             busy = self.gm.state[members] != PageState.UNTOUCHED
             busy_regions = self.region_of(members[busy], member_vm[busy])
             whole &= ~np.isin(regions, busy_regions)
-        return regions, owner, whole
+        return regions, whole
 
     def cost(self, pages: Index, owner: Index, fresh: Mask) -> Index:
         """Machine pages each of ``pages`` needs when first touched (``fresh``): a whole
@@ -92,7 +92,7 @@ class LargePages:
         idx = np.flatnonzero(fresh)
         if len(idx) == 0 or not self.wanted[owner[idx]].any():
             return cost
-        regions, _, whole = self._whole(pages[idx], owner[idx])
+        regions, whole = self._whole(pages[idx], owner[idx])
         sel = idx[whole]
         if len(sel) == 0:
             return cost
@@ -106,7 +106,7 @@ class LargePages:
         """Back untouched ``pages``: whole regions as large pages where :meth:`cost` says so,
         single 4 KiB pages elsewhere."""
         gm = self.gm
-        regions, _, whole = self._whole(pages, owner)
+        regions, whole = self._whole(pages, owner)
         gm.set_state(pages[~whole], PageState.PRIVATE, owner[~whole])
         if not whole.any():
             return

@@ -92,6 +92,13 @@ def make_room(host: Host, swapper: Swapper, want: Index) -> None:
         reclaim(short, host.sharing, host.compressor, swapper)
 
 
+def make_room_for(host: Host, swapper: Swapper, pages: Index, owner: Index) -> None:
+    """:func:`make_room` for backing ``pages`` of ``owner`` (:meth:`Host.demand`), with the
+    demand counted only when some VM is limited (nothing else can need room)."""
+    if host.ceilings.limited.any():
+        make_room(host, swapper, host.demand(pages, owner))
+
+
 CORRECTION_ROUNDS = 4
 """Rounds of :func:`enforce` per instant: swapping a shared page frees only its charge and
 moves other VMs' charges, so a round may leave a fraction of a page to take."""

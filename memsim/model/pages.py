@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model import kernels
+from memsim.model.away import AwayIndex
 from memsim.model.kernels import SOLO
 
 Pages = NDArray[np.int64]
@@ -106,6 +107,8 @@ class GuestMemory:
         self.ws = np.zeros(len(self.sizes), dtype=np.int64)  #: working-set ranks per VM
         #: pages reclaimed by the host (compressed or swapped) inside each working set
         self.exposed = np.zeros(len(self.sizes), dtype=np.int64)
+        #: non-resident working-set pages below each balloon region (what a touch can fault on)
+        self.away = AwayIndex(self.offsets)
 
     @property
     def n_vms(self) -> int:
@@ -173,20 +176,46 @@ class GuestMemory:
         """Count host-reclaimed pages entering (+1) or leaving (−1) the working sets.
 
         Every move of a page into or out of the compressed and swapped states passes its
-        rank here, so ``exposed`` says, without a pass over pages, which VMs can fault.
+        rank here, so ``exposed`` says, without a pass over pages, which VMs can fault, and
+        :attr:`away` holds exactly the pages that can.
         """
         inside = rank < self.ws[owner]
         if inside.any():
             self.exposed += sign * np.bincount(owner[inside], minlength=self.n_vms)
+            self.away.move(owner[inside], rank[inside], sign)
 
-    def set_working_set(self, vm: int, ranks: int) -> None:
-        """Move VM ``vm``'s working-set threshold, recounting the ranks that change side."""
+    def expose_paged(self, owner: Pages, rank: Pages, sign: int) -> None:
+        """Pages the guest paged out entering (+1) or leaving (−1) the working sets below the
+        balloon region (:attr:`away`): the balloon deflated above them, or they were read back."""
+        inside = rank < self.ws[owner]
+        if inside.any():
+            self.away.move(owner[inside], rank[inside], sign)
+
+    def set_working_set(self, vm: int, ranks: int, region: int) -> None:
+        """Move VM ``vm``'s working-set threshold, recounting the ranks that change side.
+
+        ``region`` is the first rank the VM's balloon holds (pages the guest paged out below
+        it can fault).
+        """
         lo, hi = sorted((int(self.ws[vm]), int(ranks)))
         if hi > lo:
-            pages = self.by_rank(np.full(hi - lo, vm), np.arange(lo, hi))
-            moved = int((self.state[pages] >= PageState.COMPRESSED).sum())
+            rank = np.arange(lo, hi)
+            state = self.state[self.by_rank(np.full(hi - lo, vm), rank)]
+            reclaimed = state >= PageState.COMPRESSED
+            moved = int(reclaimed.sum())
             self.exposed[vm] += moved if ranks > self.ws[vm] else -moved
+            away = reclaimed | ((state == PageState.GUEST_SWAPPED) & (rank < region))
+            self.away.move(np.full(int(away.sum()), vm), rank[away], 1 if ranks > lo else -1)
         self.ws[vm] = ranks
+
+    def recount_away(self, region: Pages) -> Pages:
+        """:attr:`away`'s keys recomputed from the page arrays: a full pass, for tests only."""
+        keys = []
+        for v in range(self.n_vms):
+            top = int(min(self.ws[v], region[v]))
+            state = self.state[self.by_rank(np.full(top, v), np.arange(top))]
+            keys.append(self.offsets[v] + np.flatnonzero(state >= PageState.BALLOONED))
+        return np.concatenate(keys).astype(np.int64)
 
     def recount_exposed(self) -> Pages:
         """``exposed`` recomputed from the page arrays: a full pass, for tests only."""

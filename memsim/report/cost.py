@@ -11,7 +11,7 @@ Two figures, both with the VMs that paid most first (:func:`memsim.results.summa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -144,7 +144,7 @@ def composition(
     return root_figure(fig)
 
 
-def _bars(ax: Axes, table: pd.DataFrame, spec: tuple, xlabel: str) -> bool:
+def _bars(ax: Axes, table: pd.DataFrame, spec: tuple[Any, ...], xlabel: str) -> bool:
     """Stacked horizontal bars of the ``spec`` columns present in ``table``; False if none."""
     present = [(col, label, c, h) for col, label, c, h in spec if col in table]
     if not present:

@@ -312,7 +312,7 @@ def _hidden(
     base: Path,
     roots: tuple[Path, ...],
     where: Locations,
-) -> list:
+) -> list[ErrorItem]:
     """Cross-field problems that ``exc`` hid, found without its invalid values (crosscheck)."""
     found: list[ErrorItem] = []
     seen = {(i.line, i.col, i.path) for i in located_items(exc, raw, where)}

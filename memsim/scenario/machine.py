@@ -273,6 +273,19 @@ Shares = Annotated[
 Salt = Annotated[str | None, BeforeValidator(lambda v: v if v is None else str(v))]
 
 
+def _large_pages(value: object) -> object:
+    if isinstance(value, bool) or value == "auto":
+        return value
+    raise ValueError(f"expected auto, true or false, got {value!r}")
+
+
+LargePagesChoice = Annotated[
+    bool | Literal["auto"],
+    BeforeValidator(_large_pages),
+    WithJsonSchema({"anyOf": [{"const": "auto"}, {"type": "boolean"}]}),
+]
+
+
 class VM(Frozen):
     """A virtual machine, or a group of identical ones (``count`` > 1).
 
@@ -309,7 +322,7 @@ class VM(Frozen):
     guest: str = Field("linux", min_length=1)
     tools: bool = True
     salt: Salt = None
-    large_pages: bool | Literal["auto"] = Field(
+    large_pages: LargePagesChoice = Field(
         "auto", description="auto (as Mem.AllocGuestLargePage) | true | false"
     )
     pshare: bool = True

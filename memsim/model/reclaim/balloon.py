@@ -138,7 +138,7 @@ class Balloons:
         want = np.maximum(target - self.size, 0)
         step, sleeping = self._pace(want, np.maximum(frontier - footprint, 0), factor * dt)
         step = np.where(grow, step, 0)
-        done = self._inflate(step, footprint, cache_floor, room)
+        done = self._inflate(step, cache_floor, room)
         # the driver's rate: +16 per full rate's worth a poll took without a sleeping failure
         # (a fast poll counts too, as in the driver), halved when a sleeping allocation fails
         per_poll = np.maximum(self.slow_rate * factor * dt, 1.0)
@@ -168,7 +168,7 @@ class Balloons:
         cap = np.where(sleeping, slow, np.where(fails, np.maximum(free, slow), fast))
         return np.minimum(want, cap), sleeping | fails
 
-    def _inflate(self, step: Index, footprint: Index, cache_floor: Index, room: Index) -> Index:
+    def _inflate(self, step: Index, cache_floor: Index, room: Index) -> Index:
         """Inflate by ``step`` pages per VM (fewer where the room runs out); returns the pages
         taken per VM."""
         vms = np.flatnonzero(step)
@@ -191,6 +191,8 @@ class Balloons:
             state = gm.state[pages]
         reclaimed = state >= PageState.COMPRESSED
         gm.expose(owner[reclaimed], rank[reclaimed], -1)
+        paged = state == PageState.GUEST_SWAPPED  # below the region until now
+        gm.expose_paged(owner[paged], rank[paged], -1)
         shared = state == PageState.SHARED
         self.sharing.unshare(pages[shared], owner[shared])
         compressed = state == PageState.COMPRESSED
@@ -214,6 +216,7 @@ class Balloons:
         pages = gm.by_rank(owner, rank)
         empty = gm.state[pages] == PageState.BALLOONED
         gm.set_state(pages[empty], PageState.UNTOUCHED, owner[empty])
+        gm.expose_paged(owner[~empty], rank[~empty], +1)  # paged out, now below the region
         self.size[vms] -= step[vms]
 
     def region_start(self) -> Index:
