@@ -33,9 +33,10 @@ SUMMARY_COLUMNS = {
     "throughput_mean": "through-\nput",
     "latency_swapin_mean": "swap-in\nmean %",
     "latency_decompress_mean": "unzip\nmean %",
-    "latency_guestPaging_mean": "guest\npaging\nmean %",
-    "latency_cacheMiss_mean": "cache\nmiss\nmean %",
-    "latency_blocked_mean": "blocked\nmean %",
+    "stall_mean": "stalled\nmean %",
+    "guestSwapWait_mean": "guest\npaging\nmean %",
+    "cacheMissWait_mean": "cache\nmiss\nmean %",
+    "blocked_mean": "blocked\nmean %",
 }
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
-    "COUNTERS", "HOST", "HOST_COUNTERS", "LATENCY_CAUSES", "VM", "VM_COUNTERS", "Counter",
-    "Scope", "batch_names", "markdown", "unit",
+    "COUNTERS", "HOST", "HOST_COUNTERS", "LATENCY_CAUSES", "STALL_CAUSES", "VM", "VM_COUNTERS",
+    "WAIT_COUNTERS", "Counter", "Scope", "batch_names", "markdown", "unit",
 ]  # fmt: skip
 
 Scope = Literal["vm", "host"]
@@ -61,14 +61,24 @@ def _host(name: str, unit: str, description: str, **names: str) -> Counter:
     return Counter(name, unit, "host", description, **names)
 
 
-#: What a VM waits on, each recorded as ``latency_<cause>`` (%), with how reports name it;
-#: together the causes make ``latency`` (docs/model.md §8). :mod:`memsim.model.cost` reads it.
-LATENCY_CAUSES = {
+#: What a VM waits on, with how reports name it; together the causes make ``stall``
+#: (docs/model.md §8). :mod:`memsim.model.cost` reads it.
+STALL_CAUSES = {
     "swapin": "swap-in",
     "decompress": "decompression",
     "guestPaging": "guest paging",
     "cacheMiss": "page-cache misses",
     "blocked": "blocked on allocation",
+}
+#: The causes vCenter's ``mem.latency`` counts: waiting on swap-in and decompression only.
+LATENCY_CAUSES = ("swapin", "decompress")
+#: The counter (%) recording each cause's part of ``stall``.
+WAIT_COUNTERS = {
+    "swapin": "latency_swapin",
+    "decompress": "latency_decompress",
+    "guestPaging": "guestSwapWait",
+    "cacheMiss": "cacheMissWait",
+    "blocked": "blocked",
 }
 
 _MIB = "MiB"
@@ -174,18 +184,27 @@ _VM_TABLE = (
         esxtop="SZTGT", batch="Target Size MBytes", vcenter="mem.entitlement.average",
     ),
     _vm(
-        "latency", _PC, "share of the interval stalled, all causes (capped at 100)",
+        "latency", _PC,
+        "share of the interval waiting on swap-in and decompression only "
+        "(latency_swapin + latency_decompress)",
         batch="% Memory Latency", vcenter="mem.latency.average",
     ),
-    _vm("throughput", "0-1", "share of the interval's work done (1 - latency/100)"),
-    _vm("blocked", _PC, "share of the interval unable to allocate (low state)"),
+    _vm("throughput", "0-1", "share of the interval's work done (1 - stall/100)"),
+    _vm("blocked", _PC, "share of the interval unable to allocate; a part of stall, not latency"),
+    _vm(
+        "stall", _PC,
+        "share of the interval stalled, all causes (capped at 100): latency_swapin + "
+        "latency_decompress + guestSwapWait + cacheMissWait + blocked",
+    ),
     _vm("guestSwapinRate", _RATE, "guest paging in from its own swap"),
     _vm("guestSwapoutRate", _RATE, "guest paging out to its own swap (balloon pressure)"),
     _vm("cacheMissRate", _RATE, "dataset re-reads from the guest's disk (page-cache misses)"),
-    *(
-        _vm(f"latency_{cause}", _PC, f"latency from {label}; the causes sum to latency")
-        for cause, label in LATENCY_CAUSES.items()
-    ),
+    _vm("latency_swapin", _PC, "latency from host swap-in"),
+    _vm("latency_decompress", _PC, "latency from decompression"),
+    _vm("guestSwapWait", _PC, "share of the interval waiting on guest paging inside a balloon; "
+        "a part of stall, not latency"),
+    _vm("cacheMissWait", _PC, "share of the interval waiting on dataset re-reads from the "
+        "guest's disk (page-cache misses); a part of stall, not latency"),
 )  # fmt: skip
 
 #: Host counters, in the order of the ``host`` table's columns.

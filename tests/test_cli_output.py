@@ -110,6 +110,6 @@ def test_sweep_metrics_agree_with_the_run_summary() -> None:
     results = api.run(QUICKSTART.parent / "walkthrough-blocking-in-low.yaml")
     host = results.summary().host.iloc[0]
     metrics = summarize(results.vms, results.host, results.manifest["simulated"], results.events)
-    assert host["time_low"] > 0
+    assert host["time_soft"] > 0  # not only high: the metrics have time to agree on
     for key in ("sharing_saved_mean", "time_high", "time_soft", "time_hard", "time_low"):
         assert metrics[key] == pytest.approx(host[key])

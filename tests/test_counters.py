@@ -54,10 +54,12 @@ def test_units_come_from_the_registry_and_agree_between_tables() -> None:
         assert other is None or other.unit == c.unit, c.name
 
 
-def test_latency_causes_are_the_models_stall_causes() -> None:
-    assert tuple(counters.LATENCY_CAUSES) == STALL_CAUSES
-    assert CAUSE_LABELS == counters.LATENCY_CAUSES
-    assert {f"latency_{c}" for c in STALL_CAUSES} <= set(counters.VM)
+def test_stall_causes_are_the_models_and_each_has_its_counter() -> None:
+    assert tuple(counters.STALL_CAUSES) == STALL_CAUSES
+    assert CAUSE_LABELS == counters.STALL_CAUSES
+    assert set(counters.LATENCY_CAUSES) <= set(STALL_CAUSES)
+    assert set(counters.WAIT_COUNTERS) == set(STALL_CAUSES)
+    assert set(counters.WAIT_COUNTERS.values()) | {"stall", "latency"} <= set(counters.VM)
 
 
 def test_esxtop_names_are_the_registrys() -> None:

@@ -33,7 +33,9 @@ def test_growing_vms_drive_the_host_down_to_low_and_block() -> None:
     r = run(scenario(GROWING))
     states = r.events[r.events.kind == "state"].detail.tolist()
     reached = {s.split(" -> ")[1] for s in states}
-    assert {"soft", "hard", "low"} <= reached
+    # the growth outruns reclamation for a moment (free memory falls from high to low in one
+    # step); then the swap goals follow the growing VMs every step and the host holds in soft
+    assert {"soft", "low"} <= reached
     assert (r.vms["blocked"] > 0).any()
 
 
@@ -73,7 +75,7 @@ vms:
 def test_vm_without_tools_is_never_ballooned_and_low_blocks() -> None:
     sim = started(GROWING)
     blocked_seen = False
-    for t in range(1, 360, 5):
+    for t in range(1, 360):  # every step: low may last a single step
         sim.env.run(until=t)
         assert np.all(sim.balloons.size == 0)
         blocked_seen |= bool(sim.host.blocked.any())
@@ -110,6 +112,7 @@ def test_fault_service_cost_orders_decompression_ssd_and_disk() -> None:
     zip_only = {
         "host.advanced.Mem.MemZipMaxPct": 100,
         "vms.app.workload.compressible": "100%",
+        "host.advanced.Memsim.CompressRate": 1e5,  # every victim compressed: fault cost only
     }
     runs = {
         "decompress": zip_only,

@@ -41,6 +41,7 @@ def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
     g.writes[vm] = float(now.get("writes", 0.0))
     g.cache[vm] = float(now.get("cache", 0.0))
     g.dataset[vm] = int(now.get("dataset", 0))
+    g.reread[vm] = float(now.get("reread") or 0.0)
     sim.vms.compressible[vm] = float(now.get("compressible", 0.0))
     content = now.get("content")
     if content is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from memsim import counters
-from memsim.model.cost import latency_by_cause, latency_percent, throughput
+from memsim.model.cost import throughput, waits
 from memsim.model.pages import PageState
 from memsim.model.states import MemState
 from memsim.results.recorder import Recorder
@@ -129,14 +129,12 @@ class Observer:
             "cowBreaks": self._delta("cow", host.sharing.cow_breaks),
             "overhead": vms.overhead * mib,
             "entitlement": host.entitlement * mib,
-            "latency": latency_percent(d_stall, dt) if dt > 0 else np.zeros(n),
             "throughput": throughput(d_stall, dt) if dt > 0 else np.ones(n),
-            "blocked": latency_percent(d_blocked, dt) if dt > 0 else np.zeros(n),
             "guestSwapinRate": rate_of("gin", sim.guests.guest_swapped_in),
             "guestSwapoutRate": rate_of("gout", sim.balloons.guest_swapped_out),
             "cacheMissRate": rate_of("miss", sim.guests.cache_misses),
         }
-        values.update(latency_by_cause(by_cause, d_stall, dt))
+        values.update(waits(by_cause, dt))
         return values
 
     def _host_values(self, vm: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import simpy
 from memsim.engine.changes import apply_event, apply_workload
 from memsim.model.reclaim.pipeline import reclaim_goal
 from memsim.model.reclaim.sharing import scan_quota
-from memsim.model.scheduler import schedule
+from memsim.model.scheduler import follow_growth, schedule
 from memsim.workload.spec import initial_values
 
 if TYPE_CHECKING:
@@ -135,7 +135,8 @@ def guest_step(sim: Simulation) -> Proc:
     """Every step: guests grow, write and touch their working sets."""
     dt = sim.scenario.step
     while True:
-        sim.swapper.refill(dt, sim.host.compressor.enabled)
+        sim.swapper.refill(dt)
+        sim.host.compressor.refill(dt)
         sim.guests.step(dt, sim.rates, sim.settings["Memsim.TouchPeriod"], sim.latency, sim.rng)
         yield sim.env.timeout(dt)
 
@@ -155,10 +156,12 @@ def balloon_driver(sim: Simulation) -> Proc:
 
 
 def reclaimer(sim: Simulation) -> Proc:
-    """Every step: share, compress and swap toward the scheduler's goals."""
+    """Every step: share, compress and swap toward the scheduler's goals, which follow a
+    growing VM every step (:func:`follow_growth`)."""
     dt = sim.scenario.step
     host = sim.host
     while True:
+        sim.swap_goal = follow_growth(host, sim.balloons, sim.swap_goal)
         if sim.swap_goal.any():
             sim.swap_goal = reclaim_goal(host, sim.swapper, sim.swap_goal)
         yield sim.env.timeout(dt)
@@ -202,8 +205,10 @@ def _until(sim: Simulation, due: float) -> Generator[Any, Any, bool]:
 
 
 def true_active(sim: Simulation) -> np.ndarray:
-    """The working set's share of configured memory, per VM."""
-    return np.where(sim.host.on, sim.guests.active / np.maximum(sim.vms.size, 1), 0.0)
+    """Share of configured memory touched in the sample period, per VM: the working set and
+    what boot zeroing wrote (:meth:`Guests.touched_since_sample`)."""
+    touched = sim.guests.touched_since_sample()
+    return np.where(sim.host.on, touched / np.maximum(sim.vms.size, 1), 0.0)
 
 
 def scheduler(sim: Simulation) -> Proc:

@@ -92,7 +92,10 @@ class Simulation:
         self.activity.samples = int(s["Memsim.SampleSize"])
         self.activity.fast_gain = s["Memsim.ActiveFastGain"]
         self.activity.slow_gain = s["Memsim.ActiveSlowGain"]
+        self.activity.start = s["Memsim.ActiveAtPowerOn"] / 100.0
         pages_per_mib = MIB / PAGE_SIZE
+        self.host.compressor.rate = s["Memsim.CompressRate"] * pages_per_mib
+        self.guests.mem_map = s["Memsim.GuestMemMapPct"] / 100.0
         self.rates = (s["Memsim.ZeroRate"] * pages_per_mib, s["Memsim.TouchRate"] * pages_per_mib)
         self.latency = fault_latencies(s)
         # periodic processes waiting on a period that changed recompute their next tick

@@ -11,6 +11,14 @@ that includes the running period's samples, esxtop's %ACTVN; memsim samples once
 it would equal the fast one and is not kept.) Gains are ``Memsim.ActiveFastGain`` and
 ``Memsim.ActiveSlowGain`` (model choice: not published; defaults reach a step up within two
 periods and decay over several minutes, VALIDATION.md V5).
+
+At power-on the averages start from ``Memsim.ActiveAtPowerOn`` (model choice, 0 %: the value
+ESX starts from is not published, and a VM that has just powered on has touched nothing yet; a
+start near 100 % would make an idle VM look fully active for minutes and, under the idle memory
+tax, hand it memory it does not use). Boot zeroing counts as touching the pages it writes
+(:meth:`memsim.model.guest.Guests.touched_since_sample`), so a guest that zeroes its memory at
+boot is sampled as fully active while it does: the boot spike of [OSDI02] Fig. 7 comes from the
+workload, not from the start value (docs/model.md §6).
 """
 
 from __future__ import annotations
@@ -35,14 +43,15 @@ class ActivityEstimator:
         self.samples = samples
         self.fast_gain = fast_gain
         self.slow_gain = slow_gain
+        self.start = 0.0  #: the averages' value at power-on (``Memsim.ActiveAtPowerOn`` / 100)
         self.fast = np.ones(n_vms)
         self.slow = np.ones(n_vms)
         self.last = np.ones(n_vms)  #: the last period's raw sample f
 
     def reset(self, vms: NDArray[np.int64]) -> None:
-        """A VM powering on starts as fully active (it is booting)."""
+        """VMs powering on start from :attr:`start`; their samples then raise the estimate."""
         for arr in (self.fast, self.slow, self.last):
-            arr[vms] = 1.0
+            arr[vms] = self.start
 
     def start_at(self, vms: NDArray[np.int64], fraction: Vec) -> None:
         """Warm start: the averages of ``vms`` begin at a captured active ``fraction``."""

@@ -57,8 +57,13 @@ class Guests:
         self.writes = np.zeros(n)  #: share of the working set rewritten per minute
         self.cache = np.zeros(n)  #: page-cache share of the footprint
         self.dataset = np.zeros(n, dtype=np.int64)  #: data re-read through the page cache
+        self.reread = np.zeros(n)  #: seconds to read the dataset once (0: the touch period)
+        #: share of configured memory the guest kernel's per-page structures take
+        self.mem_map = 0.0
         self.cache_misses = np.zeros(n, dtype=np.int64)  #: cumulative reads from guest disk
         self.boot_left = np.zeros(n, dtype=np.int64)  #: pages still to zero at boot
+        #: ranks boot zeroing had reached at the last active-memory sample
+        self.zero_mark = np.zeros(n, dtype=np.int64)
         self.stall = np.zeros(n)  #: cumulative seconds waiting on faults (sum of the causes)
         #: cumulative seconds of ``stall`` by cause (:data:`memsim.model.cost.STALL_CAUSES`)
         self.stall_by = {cause: np.zeros(n) for cause in STALL_CAUSES if cause != "blocked"}
@@ -78,6 +83,7 @@ class Guests:
         self.footprint[vm] = 0
         self.progress[vm] = 1.0
         self.boot_left[vm] = self.host.gm.sizes[vm] if zero_boot else 0
+        self.zero_mark[vm] = self.host.gm.sizes[vm] - self.boot_left[vm]
 
     def power_off(self, vm: int) -> None:
         """Stop VM ``vm`` (its pages are released by the caller)."""
@@ -85,6 +91,19 @@ class Guests:
         self.dataset[vm] = 0
         self.host.gm.ws[vm] = self.host.gm.exposed[vm] = 0
         self.host.gm.away.clear(vm)
+
+    def touched_since_sample(self) -> Index:
+        """Pages each VM touched since the last active-memory sample, and start a new period.
+
+        The working set, plus the pages boot zeroing wrote in the period (zeroing runs up the
+        ranks, so those are ranks [mark, reached); the part inside the working set counts once).
+        The sampler's touched share is this over the configured size (docs/model.md §6).
+        """
+        reached = self.host.gm.sizes - self.boot_left
+        start = np.minimum(self.zero_mark, reached)
+        overlap = np.maximum(np.minimum(reached, self.active) - start, 0)
+        self.zero_mark = reached
+        return self.active + (reached - start) - overlap
 
     def set_active(self, vm: int, ranks: int) -> None:
         """The working set of VM ``vm`` becomes its ``ranks`` hottest pages."""
@@ -236,11 +255,18 @@ class Guests:
         """Reads of each VM's dataset: what the page cache cannot hold comes from guest disk.
 
         The page cache has the memory the guest can use (its size less the balloon) less the
-        non-cache part of its footprint; a dataset larger than that misses in proportion.
+        non-cache part of its footprint and less the kernel's per-page structures, which are
+        sized by the *configured* memory (``Memsim.GuestMemMapPct``): a guest ballooned down to
+        a size keeps the structures of its full size, so it has a little less page cache than
+        one configured with that size — the balloon's own cost ([OSDI02] §3.2). A dataset
+        larger than the cache misses in proportion; the workload reads it once every
+        ``reread`` seconds (its own rate; default the touch period).
         """
-        room = self.balloons.region_start() - self.footprint * (1.0 - self.cache)
+        kernel = self.mem_map * self.host.gm.sizes
+        room = self.balloons.region_start() - self.footprint * (1.0 - self.cache) - kernel
         hit = np.clip(room / np.maximum(self.dataset, 1), 0.0, 1.0)
-        expected = self.dataset * (1.0 - hit) * self.progress * dt / touch_period
+        period = np.where(self.reread > 0, self.reread, touch_period)
+        expected = self.dataset * (1.0 - hit) * self.progress * dt / period
         misses = np.where(self.host.on & (self.dataset > 0), rng.poisson(expected), 0)
         self.cache_misses += misses
         missed = misses * disk_latency

@@ -24,7 +24,9 @@ reservation is never reclaimed: the entitlement never falls below it, and balloo
 targets stop at :meth:`Host.reclaimable`.
 
 :func:`schedule` is pure: it reads the host and the drivers and returns its decisions; the
-engine applies them.
+engine applies them. Between two runs, :func:`follow_growth` keeps the swap goal of a VM that
+grows in line with its consumption every step, so a growing VM is reclaimed as it grows rather
+than once per ``Mem.BalancePeriod``.
 """
 
 from __future__ import annotations
@@ -113,3 +115,21 @@ def schedule(
     swap = np.minimum(swap, room - np.maximum(balloon - b, 0))
     swap = np.where(on, np.maximum(np.floor(swap), 0), 0).astype(np.int64)
     return Targets(ent, balloon, swap)
+
+
+def follow_growth(host: Host, balloons: Balloons, goal: Index) -> Index:
+    """The swap goal of this step: what each VM now consumes above its entitlement, where the
+    host compresses and swaps it (hard and low; in soft, VMs whose balloon cannot take it).
+
+    The scheduler fixed the goal when it last ran; a VM that has grown since holds more, and
+    the goal follows it at once (never into the touched reservation). Pages reclaimed since
+    lowered its consumption as they lowered the goal, so the larger of the two stands.
+    """
+    state = host.state
+    if state < MemState.SOFT:
+        return goal
+    unable = balloons.stuck | ~balloons.tools
+    swapping = host.on & ((state >= MemState.HARD) | unable)
+    excess = np.minimum(host.consumed() - host.entitlement, host.reclaimable())
+    now = np.where(swapping, np.floor(np.maximum(excess, 0)), 0).astype(np.int64)
+    return np.maximum(goal, now)

@@ -2,8 +2,9 @@
 
 Two figures, both with the VMs that paid most first (:func:`memsim.results.summary.worst_first`):
 
-- :func:`who_paid`: per VM, the mean memory taken by each technique and the mean latency split
-  by cause (``latency_<cause>``, :data:`memsim.model.cost.STALL_CAUSES`), as horizontal bars.
+- :func:`who_paid`: per VM, the mean memory taken by each technique and the mean time stalled
+  split by cause (:data:`memsim.model.cost.WAIT_COUNTERS`), as horizontal bars; the first two
+  causes (swap-in, decompression) make vCenter's ``latency``.
 - :func:`composition`: per VM over time, what its configured memory is made of — the picture an
   esxtop user builds from MCTLSZ, SWCUR, CACHEUSD and SHRD (docs/model.md, "Counters").
 """
@@ -18,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from memsim.model.cost import CAUSE_LABELS, STALL_CAUSES
+from memsim.model.cost import CAUSE_LABELS, LATENCY_CAUSES, STALL_CAUSES, WAIT_COUNTERS
 from memsim.report import data
 from memsim.report.style import (
     COLORS,
@@ -57,9 +58,15 @@ _CAUSE_LOOK = {
     "cacheMiss": (COLORS["free"], ""),
     "blocked": (COLORS["reference"], ""),
 }
-#: Latency causes as drawn: (summary column, label, colour, hatch).
+#: Stall causes as drawn: (summary column, label, colour, hatch); the causes vCenter counts as
+#: ``latency`` are labelled so.
 CAUSE_LAYERS = tuple(
-    (f"latency_{cause}_mean", CAUSE_LABELS[cause], *_CAUSE_LOOK[cause]) for cause in STALL_CAUSES
+    (
+        f"{WAIT_COUNTERS[cause]}_mean",
+        f"{CAUSE_LABELS[cause]}{' (latency)' if cause in LATENCY_CAUSES else ''}",
+        *_CAUSE_LOOK[cause],
+    )
+    for cause in STALL_CAUSES
 )
 _TAKEN = (
     ("ballooned_mean", "ballooned", COLORS["balloon"], ""),
@@ -164,12 +171,12 @@ def _bars(ax: Axes, table: pd.DataFrame, spec: tuple[Any, ...], xlabel: str) -> 
 
 
 def who_paid(results: Results, names: list[str] | None = None, *, ax: Axes | None = None) -> Figure:
-    """Who paid, and how: memory taken from each VM and the latency it cost, worst first.
+    """Who paid, and how: memory taken from each VM and the time it stalled, worst first.
 
     Left: mean MiB taken from each VM by ballooning, compression, host swapping and its own
-    paging. Right: its mean latency (% of time waiting) split by cause: host swap-in,
-    decompression, guest paging, page-cache misses and being blocked waiting for memory. VMs are
-    ordered by mean latency, then by memory taken.
+    paging. Right: its mean time stalled (``stall``, % of time waiting) split by cause: host
+    swap-in and decompression (together vCenter's ``latency``), guest paging, page-cache misses
+    and being blocked waiting for memory. VMs are ordered by mean stall, then by memory taken.
     """
     from memsim.results.summary import worst_first
 
@@ -180,7 +187,7 @@ def who_paid(results: Results, names: list[str] | None = None, *, ax: Axes | Non
     left, right = fig.subplots(1, 2, sharey=True)
     if table.empty or not _bars(left, table, _TAKEN, "mean memory taken (MiB)"):
         mark_absent(left, "memory taken by technique")
-    if table.empty or not _bars(right, table, CAUSE_LAYERS, "mean latency by cause (%)"):
-        mark_absent(right, "latency by cause")
+    if table.empty or not _bars(right, table, CAUSE_LAYERS, "mean time stalled by cause (%)"):
+        mark_absent(right, "stall by cause")
     fig.suptitle(f"{results.name}: who paid, and how")
     return root_figure(fig)

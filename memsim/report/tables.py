@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from memsim.model.cost import CAUSE_LABELS
+from memsim.model.cost import CAUSE_LABELS, WAIT_COUNTERS
 from memsim.results.summary import STATES
 from memsim.units import format_duration, format_size
 
@@ -34,6 +34,8 @@ SUMMARY_LABELS = {
     "swapped_in": "swapped in (MiB)",
     "latency_mean": "mean latency (%)",
     "latency_max": "worst latency (%)",
+    "stall_mean": "mean stalled, all causes (%)",
+    "stall_max": "worst stalled, all causes (%)",
     "throughput_mean": "mean throughput",
     "sharing_saved_peak": "peak sharing savings (MiB)",
     "sharing_saved_mean": "mean sharing savings (MiB)",
@@ -45,7 +47,8 @@ SUMMARY_LABELS = {
 
 SUMMARY_LABELS |= {f"time_{state}": f"time in {state} (s)" for state in STATES}
 SUMMARY_LABELS |= {
-    f"latency_{cause}_mean": f"mean latency: {label} (%)" for cause, label in CAUSE_LABELS.items()
+    f"{WAIT_COUNTERS[cause]}_mean": f"mean stalled: {label} (%)"
+    for cause, label in CAUSE_LABELS.items()
 }
 
 SIZE_KEYS = {"memory", "vmkernel", "swap_cache", "reservation", "limit", "bandwidth"}

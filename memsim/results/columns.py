@@ -2,9 +2,9 @@
 
 Results carry it in each DataFrame's ``attrs["units"]`` (column → unit) so that a notebook,
 a plot label or an export can say what a number means; ``docs/counters.md`` lists the
-counters. Sizes are MiB, rates MiB/s, times seconds, ``latency`` and its causes % of time,
-``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlowPct``
-and ``activeFastPct`` are % of the VM's memory, as their names say (esxtop's %ACTVS, %ACTVF).
+counters. Sizes are MiB, rates MiB/s, times seconds, ``latency``, ``stall`` and the waits % of time,
+``throughput`` a share (0–1). ``active`` is MiB; the esxtop estimates ``activeSlowPct``,
+%ACTVS, %ACTVF, %ACTVN).
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ def unit_of(column: str) -> str | None:
             base = column.removesuffix(suffix)
             if base in UNITS:
                 return UNITS[base]
-            if base.startswith("latency_") or base == "throughput":
-                return UNITS.get(base, "%")
             return "MiB"  # ballooned, compressed, swapped, guest_swapped, shared_saved, ...
     return None
 

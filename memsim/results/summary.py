@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from memsim.counters import WAIT_COUNTERS
 from memsim.model.states import STATES
 
 __all__ = [
@@ -68,15 +69,16 @@ def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
         ``consumed_peak``/``consumed_mean`` (MiB); ``<technique>_peak``/``<technique>_mean``
         (MiB, :data:`RECLAIMED`: ballooned, compressed, host-swapped, paged out by the guest
         itself, saved by sharing); ``swapped_in`` (MiB read back from swap, the integral of
-        ``swapinRate``); ``latency_mean``/``latency_max`` (%) and ``latency_<cause>_mean``
-        (%, the mean latency by cause of :data:`memsim.model.cost.STALL_CAUSES`, summing to
-        ``latency_mean``); ``throughput_mean`` (0–1).
+        ``swapinRate``); ``latency_mean``/``latency_max`` (%, vCenter's ``mem.latency``),
+        ``stall_mean``/``stall_max`` (%, all causes) and ``<wait>_mean`` (%, the mean wait of
+        each cause, :data:`memsim.model.cost.WAIT_COUNTERS`, summing to ``stall_mean``; those of
+        swap-in and decompression to ``latency_mean``); ``throughput_mean`` (0–1).
     """
     if vms.empty or "vm" not in vms:
         return pd.DataFrame(index=pd.Index([], name="vm"))
     frame = vms.copy()
     frame["_w"] = sample_weights(frame.index, end).reindex(frame.index).to_numpy()
-    causes = [c for c in frame.columns if c.startswith("latency_")]
+    causes = [c for c in WAIT_COUNTERS.values() if c in frame.columns]
     rows = {}
     for name, group in frame.groupby("vm", sort=False):
         w = group["_w"]
@@ -87,9 +89,10 @@ def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
                 row[f"{key}_mean"] = _weighted_mean(group[counter], w)
         if "swapinRate" in group:
             row["swapped_in"] = float((group["swapinRate"].fillna(0.0) * w).sum())
-        if "latency" in group:
-            row["latency_mean"] = _weighted_mean(group["latency"], w)
-            row["latency_max"] = float(group["latency"].max())
+        for counter in ("latency", "stall"):
+            if counter in group:
+                row[f"{counter}_mean"] = _weighted_mean(group[counter], w)
+                row[f"{counter}_max"] = float(group[counter].max())
         for cause in causes:
             row[f"{cause}_mean"] = _weighted_mean(group[cause], w)
         if "throughput" in group:
@@ -103,12 +106,13 @@ def vm_summary(vms: pd.DataFrame, end: float | None = None) -> pd.DataFrame:
 def worst_first(table: pd.DataFrame) -> list[str]:
     """VM names of a :func:`vm_summary`, the VMs that paid most first.
 
-    Ordered by mean latency, then by mean memory reclaimed from them (ballooned + compressed
-    + swapped + paged out by the guest), then by name.
+    Ordered by the mean time stalled (all causes; mean latency where no ``stall`` was
+    recorded), then by mean memory reclaimed from them (ballooned + compressed + swapped +
+    paged out by the guest), then by name.
     """
     taken = [f"{key}_mean" for _, key in RECLAIMED if key != "shared_saved"]
     keys = pd.DataFrame(index=table.index)
-    keys["latency"] = table.get("latency_mean", 0.0)
+    keys["latency"] = table.get("stall_mean", table.get("latency_mean", 0.0))
     keys["taken"] = table[[c for c in taken if c in table]].sum(axis=1)
     keys["name"] = table.index.astype(str)
     ordered = keys.sort_values(["latency", "taken", "name"], ascending=[False, False, True])

@@ -145,6 +145,16 @@ SETTINGS: dict[str, Setting] = {
         "gain of the slow moving average of active memory (model choice, docs/model.md §6)",
         0.001, 1, 0.15, integer=False,
     ),
+    "Memsim.ActiveAtPowerOn": Setting(
+        "% of configured memory the active estimate starts from at power-on (model choice: "
+        "not published; a powered-on VM has touched nothing yet, docs/model.md §6)",
+        0, 100, 0, integer=False,
+    ),
+    "Memsim.CompressRate": Setting(
+        "MiB/s of guest memory the host can compress (CPU; model choice: not published, a page "
+        "in about twice the time of decompressing it, one core, docs/model.md §4)",
+        1, 1e6, 100, integer=False,
+    ),
     "Memsim.DecompressLatency": Setting(
         "µs to decompress one page on access (docs/model.md §8)",
         0, 1e6, 20, integer=False,
@@ -152,6 +162,12 @@ SETTINGS: dict[str, Setting] = {
     "Memsim.GuestSwapLatency": Setting(
         "µs for the guest to page one page back in from its own swap (docs/model.md §8)",
         0, 1e6, 8000, integer=False,
+    ),
+    "Memsim.GuestMemMapPct": Setting(
+        "% of a guest's configured memory its kernel keeps in per-page structures, whatever "
+        "the balloon takes (Linux mem_map: a struct page of about 64 bytes per 4 KiB page; "
+        "[OSDI02] §3.2 names these structures as ballooning's cost, docs/model.md §8)",
+        0, 50, 1.6, integer=False,
     ),
     "Memsim.TouchRate": Setting(
         "MiB/s a guest's footprint grows by when its workload asks for more memory",

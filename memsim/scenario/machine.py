@@ -210,6 +210,9 @@ class Workload(Frozen):
         heap: Share of the footprint the guest cannot free (a Java-like heap).
         dataset: Data the workload reads over and over (a file server, dbench); what does not
             fit in the guest's page cache is read from its disk each time. May exceed memory.
+        reread: Seconds in which the workload reads its whole dataset once (a property of the
+            workload, like its op rate); None: as often as the working set is touched
+            (``Memsim.TouchPeriod``).
         content: The content mix of the footprint.
         compressible: Share of pages that compress to 2 KiB or less (docs/model.md §4).
         phases: Changes over time, in time order.
@@ -223,6 +226,7 @@ class Workload(Frozen):
     cache: Fraction = 0.30
     heap: Fraction = 0.0
     dataset: Amount = Amount(bytes=0)
+    reread: Duration | None = None
     content: Content = Content()
     compressible: Fraction = 0.60
     phases: list[Phase] = []

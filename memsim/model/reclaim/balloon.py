@@ -9,9 +9,17 @@ free or page-cache range is dropped (``BALLOONED``); one taken from in-use data 
 the guest (``GUEST_SWAPPED``): touching it later costs a guest swap-in. A ballooned page frees
 host memory only if it was backed; a shared page frees only its share.
 
-Rates (pages per second): inflation 16384 while the guest has free pages, 2048 while it drops
-page cache, and an adaptive 512–2048 while it must page (growing on each successful second,
-back to 512 when the driver stops); deflation 16384. Maximum: ``Mem.CtlMaxPercent`` of the
+Rates (pages per poll of one second) follow ``vmw_balloon`` [vmw_balloon 1.2.x; DOMAIN.md §3]:
+while the guest has free pages the driver allocates without sleeping, up to 16384
+(``VMW_BALLOON_NOSLEEP_ALLOC_MAX``). Once a non-sleeping allocation fails (no free page left:
+the guest must drop page cache or page out) it switches to sleeping allocations at its adaptive
+rate for this poll and the next three (``VMW_BALLOON_SLOW_CYCLES`` = 4, counted down at each
+poll). That rate starts at 512 (``VMW_BALLOON_RATE_ALLOC_MIN``), grows by 16
+(``VMW_BALLOON_RATE_ALLOC_INC``) for each full rate's worth a poll allocated without a sleeping
+failure, up to 2048 (``VMW_BALLOON_RATE_ALLOC_MAX``), and halves (not below 512) when a
+sleeping allocation fails — in memsim, when the host refuses pages (the
+touched reservation). The rate is kept between inflations, as the driver keeps it. Deflation
+16384. Maximum: ``Mem.CtlMaxPercent`` of the
 configured size, ``sched.mem.maxmemctl`` and never into the reservation; no Tools, no balloon.
 Imperfect drivers (slow, stuck, intermittently stuck) scale or stop these rates.
 """
@@ -29,7 +37,10 @@ from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
 from memsim.model.segments import cumsum_within, repeat_ranges
 
-FAST, CACHE, SLOW_MIN, SLOW_MAX, DEFLATE = 16384.0, 2048.0, 512.0, 2048.0, 16384.0
+FAST, SLOW_MIN, SLOW_MAX, SLOW_INC, DEFLATE = 16384.0, 512.0, 2048.0, 16.0, 16384.0
+#: ``VMW_BALLOON_SLOW_CYCLES``: set when a non-sleeping allocation fails and counted down at
+#: each poll, so the failing poll and the next three allocate sleeping
+SLOW_CYCLES = 4
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,8 @@ class Balloons:
         self.size = np.zeros(n, dtype=np.int64)
         self.target = np.zeros(n, dtype=np.int64)
         self.maximum = np.zeros(n, dtype=np.int64)
-        self.slow_rate = np.full(n, SLOW_MIN)
+        self.slow_rate = np.full(n, SLOW_MIN)  #: the driver's sleeping-allocation rate
+        self.slow_cycles = np.zeros(n, dtype=np.int64)  #: polls left at the sleeping rate
         self.guest_swapped_out = np.zeros(n, dtype=np.int64)  #: cumulative guest page-outs
         self.stuck = np.zeros(n, dtype=bool)
 
@@ -120,27 +132,48 @@ class Balloons:
         works = on & self.tools & ~self.stuck
         factor = self.factor
         target = np.clip(self.target, 0, self.maximum)
-        size = self.gm.sizes
-        frontier = size - self.size
+        frontier = self.gm.sizes - self.size
         cache_floor = footprint - np.floor(footprint * cache).astype(np.int64)
-        rate = np.where(
-            frontier > footprint, FAST, np.where(frontier > cache_floor, CACHE, self.slow_rate)
-        )
         grow = works & (target > self.size)
-        step = np.minimum(target - self.size, np.floor(rate * factor * dt).astype(np.int64))
-        step = np.where(grow, np.maximum(step, 0), 0)
-        paging = grow & (frontier <= cache_floor)
-        self.slow_rate = np.where(paging, np.minimum(self.slow_rate * 1.25, SLOW_MAX), SLOW_MIN)
-        self._inflate(step, cache_floor, room)
+        want = np.maximum(target - self.size, 0)
+        step, sleeping = self._pace(want, np.maximum(frontier - footprint, 0), factor * dt)
+        step = np.where(grow, step, 0)
+        done = self._inflate(step, cache_floor, room)
+        # the driver's rate: +16 per full rate's worth a poll took without a sleeping failure
+        # (a fast poll counts too, as in the driver), halved when a sleeping allocation fails
+        per_poll = np.maximum(self.slow_rate * factor * dt, 1.0)
+        refused = grow & sleeping & (done < step)
+        full = grow & ~refused & (done >= per_poll)
+        more = np.minimum(self.slow_rate + np.floor(done / per_poll) * SLOW_INC, SLOW_MAX)
+        rate = np.where(full, more, self.slow_rate)
+        self.slow_rate = np.where(refused, np.maximum(rate / 2, SLOW_MIN), rate)
+        self.slow_cycles = np.where(works, np.maximum(self.slow_cycles - 1, 0), self.slow_cycles)
         # a driver deflates even once Tools stop or the maximum falls below its size
         shrink = on & ~self.stuck & (target < self.size)
         back = np.minimum(self.size - target, np.floor(DEFLATE * factor * dt).astype(np.int64))
         self._deflate(np.where(shrink, back, 0))
 
-    def _inflate(self, step: Index, cache_floor: Index, room: Index) -> None:
+    def _pace(self, want: Index, free: Index, seconds: Vec) -> tuple[Index, NDArray[np.bool_]]:
+        """Pages each driver allocates in this poll, and whether it allocated sleeping.
+
+        Without sleeping it takes free pages up to the fast rate; when they run out first (the
+        non-sleeping allocation fails) it goes on sleeping up to its slow rate, in this poll and
+        the next three (:data:`SLOW_CYCLES`).
+        """
+        fast = np.floor(FAST * seconds).astype(np.int64)
+        slow = np.floor(self.slow_rate * seconds).astype(np.int64)
+        sleeping = self.slow_cycles > 0
+        fails = ~sleeping & (want > np.minimum(free, fast)) & (free < fast)
+        self.slow_cycles = np.where(fails, SLOW_CYCLES, self.slow_cycles)
+        cap = np.where(sleeping, slow, np.where(fails, np.maximum(free, slow), fast))
+        return np.minimum(want, cap), sleeping | fails
+
+    def _inflate(self, step: Index, cache_floor: Index, room: Index) -> Index:
+        """Inflate by ``step`` pages per VM (fewer where the room runs out); returns the pages
+        taken per VM."""
         vms = np.flatnonzero(step)
         if len(vms) == 0:
-            return
+            return np.zeros_like(step)
         gm = self.gm
         top = gm.sizes[vms] - self.size[vms]
         owner, rank = repeat_ranges(vms, top - step[vms], top)
@@ -171,6 +204,7 @@ class Balloons:
         self.guest_swapped_out += np.bincount(owner[fresh_out], minlength=gm.n_vms)
         gm.set_state(pages, new, owner)
         self.size[vms] += step[vms]
+        return step
 
     def _deflate(self, step: Index) -> None:
         vms = np.flatnonzero(step)

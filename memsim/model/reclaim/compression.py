@@ -9,6 +9,11 @@ Since any access decompresses a page and takes it out of the cache, "unused long
 in the cache": a FIFO of (page, sequence number) records it, and a page's ``link`` holds its
 sequence number so stale records are recognised. Decompression costs ≈ 20 µs.
 
+Compressing costs CPU: the host compresses at most ``Memsim.CompressRate`` MiB/s (model choice:
+ESXi's rate is not published; compressing a page is taken as about twice the ≈ 20 µs of
+decompressing it, one core, ≈ 100 MiB/s). A victim beyond the step's rate is not compressed: it
+goes to the swap device if the device has bandwidth left, or stays for the next step.
+
 Whether a page compresses, and how well, is a deterministic function of its contents and the
 VM's ``compressible`` fraction; the zero page always fits a 1 KiB slot.
 """
@@ -51,6 +56,8 @@ class Compressor:
         self.compressible = compressible
         self.enabled = enabled
         self.max_pct = max_pct
+        self.rate = float("inf")  #: pages per second the host can compress (CPU)
+        self.budget = 0  #: pages it can still compress in this step
         self.cache_kib = np.zeros(gm.n_vms, dtype=np.int64)
         self.compressed_total = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative compressions
         self.decompressed_total = np.zeros(gm.n_vms, dtype=np.int64)
@@ -63,25 +70,44 @@ class Compressor:
         """Cache cap per VM, KiB."""
         return (self.gm.sizes * 4 * self.max_pct / 100.0).astype(np.int64)
 
-    def compress(self, pages: Index, owner: Index) -> tuple[Index, Index]:
+    def refill(self, dt: float) -> None:
+        """Start a step: the CPU can compress ``rate × dt`` pages in it."""
+        self.budget = int(min(self.rate * dt, 2**62)) if self.enabled else 0
+
+    def compress(
+        self, pages: Index, owner: Index, max_evict: int | None = None
+    ) -> tuple[NDArray[np.bool_], Index, Index]:
         """Compress what fits of the swap victims ``pages``.
 
+        Args:
+            pages: the victims, in the order they are taken.
+            owner: their VMs.
+            max_evict: pages the swap device can still take for evictions in this step, or
+                None for an accounting correction (no CPU budget, no bandwidth). With it,
+                victims are compressed only within the step's CPU budget and only as long as
+                the evictions they could cause fit.
+
         Returns:
-            The pages to swap out instead: victims that do not compress, and older cached pages
-            evicted (decompressed) to make room.
+            Which victims were compressed, and the older cached pages evicted (decompressed)
+            to make room: those must be swapped out.
         """
         if not self.enabled or len(pages) == 0:
-            return pages, owner
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(len(pages), dtype=bool), empty, empty
         gm = self.gm
         kib = slot_kib(gm.content[pages], self.compressible[owner])
         fits = kib > 0
+        cap = self.capacity_kib()
+        fits &= kib <= cap[owner]  # a VM whose cap cannot hold a page at all swaps it
+        if max_evict is not None:
+            fits &= np.cumsum(fits) <= self.budget
+            fits &= np.cumsum(self._overflow(owner, kib * fits, cap)) <= max_evict
+            self.budget -= int(fits.sum())
         cap = self.capacity_kib()
         # cache space still needed beyond what is free → evict the oldest entries
         need = np.bincount(owner[fits], weights=kib[fits], minlength=gm.n_vms)
         over = np.maximum(self.cache_kib + need - cap, 0).astype(np.int64)
         ev_pages, ev_owner = self._evict(over)
-        # a VM whose cap cannot hold a page at all swaps it
-        fits &= kib <= cap[owner]
         c_pages, c_owner, c_kib = pages[fits], owner[fits], kib[fits]
         seq = self._seq + np.arange(len(c_pages))
         self._seq += len(c_pages)
@@ -90,9 +116,14 @@ class Compressor:
         self._append(c_pages, seq)
         self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
-        out_pages = np.concatenate([pages[~fits], ev_pages])
-        out_owner = np.concatenate([owner[~fits], ev_owner])
-        return out_pages, out_owner
+        return fits, ev_pages, ev_owner
+
+    def _overflow(self, owner: Index, kib: Index, cap: Index) -> NDArray[np.float64]:
+        """KiB by which each victim, in order, overflows its VM's cache: an upper bound on the
+        pages it makes the cache evict (every cached page frees at least 1 KiB)."""
+        used = cumsum_within(owner, kib)
+        free = np.maximum(cap - self.cache_kib, 0)[owner]
+        return np.minimum(kib, np.maximum(used - free, 0))
 
     def _append(self, pages: Index, seq: Index) -> None:
         """Add records at the FIFO's tail, doubling its buffers when full."""

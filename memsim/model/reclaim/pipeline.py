@@ -12,9 +12,12 @@ host picks random victims among the VM's private pages and, for each, tries in t
    (evicting the oldest entries to swap when the cache is full);
 3. **swap** it out.
 
-The pace is the swap device's step budget (:meth:`Swapper.refill`): everything reclaimed in
-one step, by the scheduler's goals and by VMs at their limit making room
-(:mod:`memsim.model.limits`), draws on it.
+The pace is physical: in one step the host compresses at most what its CPU rate allows
+(:meth:`Compressor.refill`, ``Memsim.CompressRate``) and writes to the swap device at most its
+bandwidth (:meth:`Swapper.refill`), evictions from a full compression cache included; a victim
+neither can take stays where it is for the next step. Everything reclaimed in one step, by the
+scheduler's goals and by VMs at their limit making room (:mod:`memsim.model.limits`), draws on
+these budgets.
 """
 
 from __future__ import annotations
@@ -58,19 +61,29 @@ def reclaim(
             use (sharing a page frees only part of one, and moves other VMs' charges).
     """
     total = int(goal.sum())
-    cap = swapper.budget if budgeted else total
+    cap = max(swapper.budget, 0) + compressor.budget if budgeted else total
     want = goal if total <= cap else np.floor(goal * cap / max(total, 1)).astype(np.int64)
     pages, owner, rank = swapper.victims(want)
     sharing.break_pages(pages, owner, share=budgeted)
+    shared = np.zeros(len(pages), dtype=bool)
     if budgeted:
-        swapper.budget -= len(pages)
         still = sharing.gm.state[pages] == PageState.PRIVATE  # not shared by the break
         sharing.share(pages[still], owner[still])
-    private = sharing.gm.state[pages] == PageState.PRIVATE
-    to_swap, swap_owner = compressor.compress(pages[private], owner[private])
-    swapper.swap_out(to_swap, swap_owner)  # includes evicted pages: still reclaimed
-    sharing.gm.expose(owner[private], rank[private], +1)
-    return np.maximum(goal - np.bincount(owner, minlength=len(goal)), 0)
+        shared = sharing.gm.state[pages] != PageState.PRIVATE
+    pages, owner, rank, done = pages[~shared], owner[~shared], rank[~shared], owner[shared]
+    zipped, ev_pages, ev_owner = compressor.compress(
+        pages, owner, max(swapper.budget, 0) if budgeted else None
+    )
+    rest = ~zipped
+    room = max(swapper.budget - len(ev_pages), 0) if budgeted else len(pages)
+    out = rest & (np.cumsum(rest) <= room)  # the others stay private for the next step
+    swapper.swap_out(np.concatenate([ev_pages, pages[out]]), np.concatenate([ev_owner, owner[out]]))
+    if budgeted:
+        swapper.budget -= len(ev_pages) + int(out.sum())
+    taken = zipped | out
+    sharing.gm.expose(owner[taken], rank[taken], +1)
+    reclaimed = np.concatenate([done, owner[taken]])
+    return np.maximum(goal - np.bincount(reclaimed, minlength=len(goal)), 0)
 
 
 def swap_shared(goal: Index, sharing: PageSharing, swapper: Swapper) -> None:

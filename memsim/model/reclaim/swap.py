@@ -52,12 +52,12 @@ class Swapper:
         self.rng = rng
         self.swapped_out = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages written
         self.swapped_in = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages read back
-        self.budget = 0  #: victims the device can still take in this step
+        self.budget = 0  #: pages the device can still write in this step
 
-    def refill(self, dt: float, compression: bool) -> None:
-        """Start a step: the device takes ``bandwidth × dt`` pages, four times that when
-        compression is on (most victims then never reach the device; model choice)."""
-        self.budget = int(self.device.bandwidth * dt) * (4 if compression else 1)
+    def refill(self, dt: float) -> None:
+        """Start a step: the device writes at most ``bandwidth × dt`` pages in it, victims
+        and compression-cache evictions together (:func:`memsim.model.reclaim.pipeline.reclaim`)."""
+        self.budget = int(self.device.bandwidth * dt)
 
     def victims(
         self, want: Index, state: PageState = PageState.PRIVATE
