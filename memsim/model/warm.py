@@ -174,9 +174,8 @@ def _compress(
     fits = kib > 0
     before = cumsum_within(owner[fits], kib[fits]) - kib[fits]
     take = np.flatnonzero(fits)[before < want[owner[fits]]]
-    left, _ = comp.compress(pages[take], owner[take])
-    done = np.setdiff1d(pages[take], left)
-    chosen = np.isin(pages, done)
+    zipped, _, _ = comp.compress(pages[take], owner[take])  # an empty cache evicts nothing
+    chosen = np.isin(pages, pages[take][zipped])
     host.gm.expose(owner[chosen], rank[chosen], +1)
 
 
