@@ -156,12 +156,7 @@ def run(
     if not quiet and not as_json:
         print_warnings(results.manifest.get("warnings", []))
     if as_json:
-        from memsim import cli_json
-        from memsim.scenario.claims.check import evaluate
-
-        outcomes = evaluate(scenario.expect, results) if check else None
-        typer.echo(cli_json.dumps(cli_json.run_json(results, str(folder), outcomes)))
-        if outcomes is not None and not all(o.passed for o in outcomes):
+        if not _print_run_json(scenario, results, folder, check):
             raise typer.Exit(1)
         return
     if not quiet:
@@ -172,6 +167,16 @@ def run(
         out.print(f"wrote {folder} ({machines} VMs, host {host})", markup=False)
     if check and not check_claims(scenario, results):
         raise typer.Exit(1)
+
+
+def _print_run_json(scenario: Scenario, results: Any, folder: Path, check: bool) -> bool:
+    """Print a run's ``--json`` object, with its claims if ``check``; True unless one fails."""
+    from memsim import cli_json
+    from memsim.scenario.claims.check import evaluate
+
+    outcomes = evaluate(scenario.expect, results) if check else None
+    typer.echo(cli_json.dumps(cli_json.run_json(results, str(folder), outcomes)))
+    return outcomes is None or all(o.passed for o in outcomes)
 
 
 def check_claims(scenario: Scenario, results: Any) -> bool:

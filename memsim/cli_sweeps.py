@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from memsim.cli_common import (
 )
 from memsim.scenario import load
 from memsim.terminal import searching
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["capacity", "sweep"]
 
@@ -59,8 +62,7 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid of parameters and seeds; write a table and a report."""
     from memsim import sweep as sweeps
-    from memsim.cli_sweep_console import points_table, sweep_progress
-    from memsim.report.sweep import grid_means
+    from memsim.cli_sweep_console import sweep_progress
 
     with user_errors():
         if workers is not None and scheduler is not None:
@@ -92,6 +94,17 @@ def sweep(
             )
             said["interrupted"] = True
             raise typer.Exit(INTERRUPTED) from None
+    if _print_sweep(table, output, metric, quiet=quiet, as_json=as_json):
+        raise typer.Exit(1)
+
+
+def _print_sweep(
+    table: pd.DataFrame, output: Path, metric: str, *, quiet: bool, as_json: bool
+) -> int:
+    """Print a finished sweep's table (or its ``--json`` object); return its failed runs."""
+    from memsim.cli_sweep_console import points_table
+    from memsim.report.sweep import grid_means
+
     failed = int((table["status"] != "ok").sum())
     if as_json:
         from memsim import cli_json
@@ -105,8 +118,7 @@ def sweep(
             f"{failed} failed)",
             markup=False,
         )
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 def capacity(
