@@ -7,13 +7,15 @@ work is :mod:`memsim.capture` and :mod:`memsim.report.capture`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from memsim.cli_common import QuietOption, UsageError, out, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["check"]
 
