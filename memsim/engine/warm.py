@@ -13,7 +13,7 @@ import numpy as np
 from memsim.engine.processes import power_on
 from memsim.model.states import MemState
 from memsim.model.warm import Snapshot, place
-from memsim.units import PAGE_SIZE
+from memsim.units import pages as size_to_pages
 
 if TYPE_CHECKING:
     from memsim.engine.simulation import Simulation
@@ -35,13 +35,14 @@ def warm_start(sim: Simulation) -> None:
     vms = np.array([sim.index[n] for n in warm], dtype=np.int64)
 
     def pages(key: str, default: str | None = None) -> np.ndarray:
+        """Each warm VM's captured ``key`` (else ``default``) in pages; -1 where neither is."""
         values = []
         for n in warm:
             value = getattr(start.vms[n], key)
             if value is None and default is not None:
                 value = getattr(start.vms[n], default)
-            values.append(-PAGE_SIZE if value is None else value)
-        return np.array(values, dtype=np.int64) // PAGE_SIZE
+            values.append(-1 if value is None else size_to_pages(value))
+        return np.array(values, dtype=np.int64)
 
     active = pages("active", "touched")
     active = np.where(active < 0, sim.guests.active[vms], active)
