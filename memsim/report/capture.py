@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.axes import Axes
 
-from memsim.report.style import RUN_COLORS, figure_png, label_grid, small_multiples
+from memsim.report.style import RUN_COLORS, figure_png, label_grid, root_figure, small_multiples
 from memsim.results.atomic import atomic_write
 
 __all__ = ["HOST_PANELS", "VM_PANELS", "write_capture_figure"]
@@ -42,6 +42,7 @@ def _pair(ax: Axes, frame: pd.DataFrame, counter: str, color: str, label: str) -
         ms=4,
         label=f"{label} captured",
     )
+    ax.ticklabel_format(axis="y", useOffset=False)  # 1150 vs 1151 MiB read as such, not +1.15e3
 
 
 def write_capture_figure(host: pd.DataFrame, vms: pd.DataFrame, path: Path | str) -> Path:
@@ -68,6 +69,6 @@ def write_capture_figure(host: pd.DataFrame, vms: pd.DataFrame, path: Path | str
     label_grid(axes, ncols, "time since the first sample (s)", "")
     fig.suptitle("simulated (solid) vs captured (dotted, markers)", fontsize=10)
     target = Path(path)
-    png = figure_png(fig)  # type: ignore[arg-type]  # a root figure: no ax was given
+    png = figure_png(root_figure(fig))
     atomic_write(target, lambda p: Path(p).write_bytes(png))
     return target
