@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["COLUMNS", "read_vcenter", "vcenter_table", "write_vcenter"]
 
 COLUMNS = ("Value", "Timestamp", "MetricId", "Unit", "Entity", "IntervalSecs", "Instance")
-#: Start of an export of a run without a date (simulated time 0).
+#: Start of an export of a run without ``start:`` (simulated time 0).
 EXPORT_START = datetime(2000, 1, 1)
 
 
@@ -82,9 +82,13 @@ def _rows(
 
 
 def vcenter_table(
-    results: Results, host: str = "memsim", start: datetime = EXPORT_START
+    results: Results, host: str = "memsim", start: datetime | None = None
 ) -> pd.DataFrame:
-    """The run as ``Get-Stat`` long-form rows (host first, then each VM)."""
+    """The run as ``Get-Stat`` long-form rows (host first, then each VM).
+
+    Timestamps count from ``start``, else the scenario's ``start:``, else 2000-01-01.
+    """
+    start = start or results.start or EXPORT_START
     times = results.host.index.to_numpy(float)
     interval = float(np.median(np.diff(times))) if len(times) > 1 else 20.0
     parts = [_rows(results.host, host, "host", start, interval)]
@@ -92,9 +96,12 @@ def vcenter_table(
     return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
 
 
-def write_vcenter(results: Results, path: Path | str, host: str = "memsim") -> None:
-    """Write the run as an ``Export-Csv`` of ``Get-Stat`` (every cell quoted, as PowerShell)."""
-    table = vcenter_table(results, host)
+def write_vcenter(
+    results: Results, path: Path | str, host: str = "memsim", start: datetime | None = None
+) -> None:
+    """Write the run as an ``Export-Csv`` of ``Get-Stat`` (every cell quoted, as PowerShell);
+    ``start`` as :func:`vcenter_table`'s."""
+    table = vcenter_table(results, host, start)
     atomic_write(Path(path), lambda p: table.to_csv(p, index=False, quoting=1))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from itertools import cycle
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,12 @@ def _styles(runs: Runs) -> list[tuple[str, str, str]]:
     ]
 
 
+def _start(runs: Runs) -> datetime | None:
+    """The clock start the runs share, for clock-time axes; None when they differ or lack one."""
+    starts = {r.start for _, r in runs}
+    return starts.pop() if len(starts) == 1 else None
+
+
 def host_overlay(runs: Runs) -> Figure:
     """Host counters of every run on shared axes.
 
@@ -114,7 +121,7 @@ def host_overlay(runs: Runs) -> Figure:
         for c, label in HOST_PANELS
         if any(s is not None and bool((s.fillna(0) != 0).any()) for s in series[c])
     ]
-    scale = TimeScale.of(pd.concat([r.host.index.to_series() for _, r in runs]))
+    scale = TimeScale.of(pd.concat([r.host.index.to_series() for _, r in runs]), _start(runs))
     fig = new_figure(10, 1.9 * max(1, len(panels)) + 1.0)
     axes = fig.subplots(max(1, len(panels)), 1, sharex=True, squeeze=False).ravel()
     for ax, (counter, ylabel) in zip(axes, panels, strict=False):
@@ -128,7 +135,7 @@ def host_overlay(runs: Runs) -> Figure:
     if not panels:
         mark_absent(axes[0], "host counters")
     _legend(fig, axes[0])
-    axes[-1].set_xlabel(scale.label)
+    scale.axis(axes[-1])
     return fig
 
 
@@ -163,7 +170,7 @@ def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
         (style, data.vm_frames(r, list(names)))
         for style, (_, r) in zip(_styles(runs), runs, strict=True)
     ]
-    scale = TimeScale.of(pd.concat([r.vms.index.to_series() for _, r in runs]))
+    scale = TimeScale.of(pd.concat([r.vms.index.to_series() for _, r in runs]), _start(runs))
     fig, axes, ncols = small_multiples(len(names))
     for ax, name in zip(axes, names, strict=False):
         for (label, color, style), per_vm in frames:
@@ -179,7 +186,7 @@ def vm_overlay(runs: Runs, names: Sequence[str], counter: str) -> Figure:
                 )
         ax.set_title(name, fontsize=10)
         ax.set_ylim(bottom=0)
-    label_grid(axes, ncols, scale.label, "%" if counter == "latency" else "MiB")
+    label_grid(axes, ncols, scale, "%" if counter == "latency" else "MiB")
     _legend(fig, axes[0], title=f"{counter} per VM, by run")
     return root_figure(fig)
 

@@ -107,7 +107,7 @@ def composition(
     page of 20 VMs.
     """
     frames = data.vm_frames(results, names)
-    scale = TimeScale.of(results.vms.index)
+    scale = TimeScale.of(results.vms.index, results.start)
     fig, axes, ncols = small_multiples(len(frames), ax=ax)
     drawn = False
     for ax, (name, frame) in zip(axes, frames.items(), strict=False):
@@ -130,7 +130,7 @@ def composition(
         drawn = True
     if not frames:
         mark_absent(axes[0], "per-VM counters")
-    label_grid(axes, ncols, scale.label, "MiB")
+    label_grid(axes, ncols, scale, "MiB")
     if drawn:
         handles = [
             Patch(facecolor=c, hatch=h, edgecolor="white", label=label) for label, c, h in LAYERS

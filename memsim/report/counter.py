@@ -41,7 +41,9 @@ def counter_plot(
     """
     if ax is None:
         ax = new_figure(8, 3.5).subplots()
-    scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
+    scale = TimeScale.of(
+        results.host.index if len(results.host) else results.vms.index, results.start
+    )
     per_vm = vms is None or len(vms) > 0
     table = results.vms if per_vm else results.host
     if counter not in table:
@@ -58,6 +60,6 @@ def counter_plot(
         ax.plot(scale(series.index), series.to_numpy(float), label=counter, color="k", lw=1.4)
     unit = unit_of(counter)
     ax.set_ylabel(f"{counter} ({unit})" if unit else counter)
-    ax.set_xlabel(scale.label)
+    scale.axis(ax)
     ax.margins(x=0)
     return ax

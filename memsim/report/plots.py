@@ -121,7 +121,7 @@ def _panel(
 def _finish(
     fig: FigureBase, axes: Sequence[Axes], scale: TimeScale, states: set[str], title: str
 ) -> Figure:
-    axes[-1].set_xlabel(scale.label)
+    scale.axis(axes[-1])
     for ax in axes:
         ax.grid(True, color="#E0E0E0", lw=0.6)
         ax.set_axisbelow(True)
@@ -146,7 +146,7 @@ def host_memory(results: Results, *, ax: Axes | None = None) -> Figure:
     threshold of each free-memory state (docs/model.md §1); the host enters a state when free memory
     falls below its line.
     """
-    scale = TimeScale.of(results.host.index)
+    scale = TimeScale.of(results.host.index, results.start)
     fig, (top, bottom) = timeline_figure(6.6, 2, height_ratios=[3, 2], ax=ax)
     states = add_state_bands(top, data.host_states(results), scale)
     add_state_bands(bottom, data.host_states(results), scale)
@@ -218,7 +218,7 @@ def reclamation(results: Results, *, ax: Axes | None = None) -> Figure:
     swap-out rates; compression and decompression rates; copy-on-write breaks of shared pages
     (docs/model.md §2–§5, §7).
     """
-    scale = TimeScale.of(results.host.index)
+    scale = TimeScale.of(results.host.index, results.start)
     fig, axes = timeline_figure(8.8, 4, ax=ax)
     panels = (
         (
@@ -267,7 +267,7 @@ def sharing(results: Results, *, ax: Axes | None = None) -> Figure:
     holding them; the shaded area is the saving (shared − sharedcommon). ``zero`` counts guest
     pages that are entirely zero, the most shared content of all.
     """
-    scale = TimeScale.of(results.host.index)
+    scale = TimeScale.of(results.host.index, results.start)
     fig, (panel,) = timeline_figure(4.4, ax=ax)
     saved = data.savings(results)
     if saved is not None:
@@ -321,7 +321,9 @@ def performance(results: Results, *, ax: Axes | None = None) -> Figure:
     With many VMs the seven with the worst latency are coloured and named, the others drawn in
     grey (docs/model.md §7–§8).
     """
-    scale = TimeScale.of(results.host.index if len(results.host) else results.vms.index)
+    scale = TimeScale.of(
+        results.host.index if len(results.host) else results.vms.index, results.start
+    )
     frames = data.vm_frames(results)
     colors = dict(zip(_worst(frames), RUN_COLORS, strict=False))
     fig, axes = timeline_figure(6.2, 2, ax=ax)
@@ -353,7 +355,7 @@ def vm_grid(results: Results, names: list[str] | None = None, *, ax: Axes | None
     this once per page of :data:`VMS_PER_PAGE` VMs.
     """
     frames = data.vm_frames(results, names)
-    scale = TimeScale.of(results.vms.index)
+    scale = TimeScale.of(results.vms.index, results.start)
     fig, axes, ncols = small_multiples(len(frames), ax=ax)
     labels: dict[str, Artist] = {}
     for ax, (name, frame) in zip(axes, frames.items(), strict=False):
@@ -369,7 +371,7 @@ def vm_grid(results: Results, names: list[str] | None = None, *, ax: Axes | None
         ax.set_ylim(bottom=0)
     if not frames:
         mark_absent(axes[0], "per-VM counters")
-    label_grid(axes, ncols, scale.label, "MiB")
+    label_grid(axes, ncols, scale, "MiB")
     if labels:
         fig.legend(
             handles=list(labels.values()),

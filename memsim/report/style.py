@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase, SubFigure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "COLORS",
@@ -65,21 +67,27 @@ STATE_COLORS = {
 
 
 class TimeScale:
-    """Seconds shown in s, min or h, whichever keeps the axis numbers small."""
+    """Seconds shown in s, min or h, whichever keeps the axis numbers small.
 
-    def __init__(self, seconds: float) -> None:
+    With a run's ``start`` (the scenario's ``start:``, :mod:`memsim.scenario.clock`) the axis
+    shows clock times instead (``09:30``, with the date when the run spans days); the data
+    stay in the scale's unit, only the tick labels change (:meth:`axis`).
+    """
+
+    def __init__(self, seconds: float, start: datetime | None = None) -> None:
         if seconds <= 600:
             self.divisor, self.unit = 1.0, "s"
         elif seconds <= 3 * 3600:
             self.divisor, self.unit = 60.0, "min"
         else:
             self.divisor, self.unit = 3600.0, "h"
+        self.start, self.seconds = start, seconds
 
     @classmethod
-    def of(cls, index: Iterable[float]) -> TimeScale:
-        """The scale for times spanning ``index`` (seconds)."""
+    def of(cls, index: Iterable[float], start: datetime | None = None) -> TimeScale:
+        """The scale for times spanning ``index`` (seconds), on the clock from ``start``."""
         values = np.asarray(list(index), dtype=float)
-        return cls(float(values.max()) if values.size else 0.0)
+        return cls(float(values.max()) if values.size else 0.0, start)
 
     def __call__(self, times: Iterable[float]) -> np.ndarray:
         """``times`` (seconds) in the scale's unit."""
@@ -87,8 +95,24 @@ class TimeScale:
 
     @property
     def label(self) -> str:
-        """The time axis label, with its unit."""
-        return f"time ({self.unit})"
+        """The time axis label, with its unit (or the day the clock times start on)."""
+        if self.start is None:
+            return f"time ({self.unit})"
+        return f"clock time (from {self.start:%Y-%m-%d %H:%M})"
+
+    def _clock(self, value: float, _position: object = None) -> str:
+        """Tick label of ``value`` (in the scale's unit): the clock time it stands for."""
+        start = self.start or datetime.min
+        moment = start + timedelta(seconds=float(value) * self.divisor)
+        days = self.seconds > 86400 or moment.date() != start.date()
+        spec = "%H:%M:%S" if self.unit == "s" and self.seconds <= 120 else "%H:%M"
+        return moment.strftime(("%m-%d " if days else "") + spec)
+
+    def axis(self, ax: Axes) -> None:
+        """Label ``ax``'s x axis: the unit, or clock-time tick labels when there is a start."""
+        ax.set_xlabel(self.label)
+        if self.start is not None:
+            ax.xaxis.set_major_formatter(FuncFormatter(self._clock))
 
 
 #: Width of every figure over time, and its fixed margins (inches): the time axes of the
@@ -189,15 +213,21 @@ def small_multiples(n: int, *, ax: Axes | None = None) -> tuple[FigureBase, list
     return fig, axes[: max(1, n)], ncols
 
 
-def label_grid(axes: Sequence[Axes], ncols: int, xlabel: str, ylabel: str) -> None:
-    """Label the left column and every panel with no panel below it; add light grids."""
+def label_grid(axes: Sequence[Axes], ncols: int, xlabel: str | TimeScale, ylabel: str) -> None:
+    """Label the left column and every panel with no panel below it; add light grids.
+
+    ``xlabel`` is a label, or the time scale that labels the axis (:meth:`TimeScale.axis`).
+    """
     for ax in axes:
         ax.grid(True, color="#E0E0E0", lw=0.6)
         ax.margins(x=0)
     for ax in axes[::ncols]:
         ax.set_ylabel(ylabel)
     for ax in axes[max(0, len(axes) - ncols) :]:
-        ax.set_xlabel(xlabel)
+        if isinstance(xlabel, TimeScale):
+            xlabel.axis(ax)
+        else:
+            ax.set_xlabel(xlabel)
         ax.xaxis.set_tick_params(labelbottom=True)
 
 

@@ -20,6 +20,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from memsim.results import store
@@ -163,6 +164,35 @@ class Results:
         """VM names in order of first appearance."""
         return list(pd.unique(self.vms["vm"])) if "vm" in self.vms else []
 
+    @property
+    def start(self) -> datetime | None:
+        """Wall-clock time of the run's start (the scenario's ``start:``), or None."""
+        written = self.manifest.get("scenario", {}).get("start")
+        return None if written is None else datetime.fromisoformat(str(written))
+
+    def clock(self, times: Any = None) -> pd.DatetimeIndex:
+        """Real timestamps of simulated times: ``start`` + seconds (memsim.scenario.clock).
+
+        Args:
+            times: Seconds from the start (an index, series or array, or a frame whose
+                index is ``time``); the host samples' times when omitted.
+
+        Returns:
+            A ``DatetimeIndex`` named ``clock``, one timestamp per time, so that
+            ``results.host.set_axis(results.clock())`` plots over the wall clock.
+
+        Raises:
+            ValueError: The scenario has no ``start:``.
+        """
+        if self.start is None:
+            raise ValueError(f"{self.name}: the scenario has no start:, so no clock times")
+        if times is None:
+            times = self.host.index
+        elif isinstance(times, pd.DataFrame):
+            times = times.index
+        seconds = pd.to_timedelta(pd.Index(np.asarray(times, dtype=float)), unit="s")
+        return pd.DatetimeIndex(pd.Timestamp(self.start) + seconds, name="clock")
+
     def vm(self, name: str) -> pd.DataFrame:
         """Counters of one VM, indexed by time."""
         return self.vms[self.vms["vm"] == name].drop(columns="vm")
@@ -180,7 +210,8 @@ class Results:
         """Every counter as one tidy table: columns ``time, vm, counter, value, unit``.
 
         Per-VM counters carry their VM's name; host counters have ``vm`` = ``"host"``. Only
-        numeric counters are included (the host ``state`` is in :attr:`host`).
+        numeric counters are included (the host ``state`` is in :attr:`host`). When the
+        scenario has ``start:``, a ``clock`` column after ``time`` gives the real timestamp.
         """
         parts = []
         for frame, vm in ((self.vms, None), (self.host, "host")):
@@ -196,6 +227,8 @@ class Results:
         units = {**self.vms.attrs.get("units", {}), **self.host.attrs.get("units", {})}
         tidy["unit"] = tidy["counter"].map(units).astype("string")
         tidy["vm"] = tidy["vm"].astype("string")
+        if self.start is not None:
+            tidy.insert(1, "clock", self.clock(tidy["time"]).to_numpy())
         return tidy
 
     def save(

@@ -28,10 +28,11 @@ from pydantic import (
 )
 
 from memsim.scenario.advanced import RUNTIME_KEYS, RUNTIME_SETTINGS, SETTINGS, check_setting
+from memsim.scenario.clock import At
 from memsim.scenario.errors import Issue, issues
 from memsim.scenario.host import Host
 from memsim.scenario.machine import SHARE_LEVELS, VM, Workload
-from memsim.scenario.types import Context, Duration, Frozen, context_of, within_duration
+from memsim.scenario.types import Context, Frozen, context_of, within_duration
 from memsim.units import MIB
 
 __all__ = ["Event", "PathError", "split_path", "typed_value"]
@@ -152,11 +153,12 @@ class Event(Frozen):
     """Settings that change at a time.
 
     Attributes:
-        at: When, in seconds from the start.
+        at: When, in seconds from the start (written as a duration, or as a clock time when
+            the scenario has ``start:``; :mod:`memsim.scenario.clock`).
         set: New values by key path (see the module docstring), typed like their targets.
     """
 
-    at: Duration
+    at: At
     set: dict[str, Any] = Field(min_length=1)
 
     @field_validator("at")

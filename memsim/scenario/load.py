@@ -24,6 +24,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from memsim.scenario.bounds import MAX_FILE_BYTES, check_structure, decode
+from memsim.scenario.clock import parse_start
 from memsim.scenario.crosscheck import without
 from memsim.scenario.errors import ErrorItem, ScenarioError, format_path
 from memsim.scenario.errors import Path as KeyPath
@@ -118,9 +119,8 @@ def _plain(node: Any, path: KeyPath, where: Locations, problems: list[ErrorItem]
         for i in range(len(node)):
             where.values[(*path, i)] = _one_based(node.lc.item(i))
         return [_plain(item, (*path, i), where, problems) for i, item in enumerate(node)]
-    if isinstance(node, datetime.date):
-        problems.append(where.item(path, f"a date is not allowed here: {node}"))
-        return None
+    if isinstance(node, datetime.date):  # a date-time where the format allows one (start:)
+        return node.isoformat()
     for kind in (bool, int, float, str):
         if isinstance(node, kind):
             return kind(node)
@@ -156,6 +156,7 @@ def _context(raw: Mapping[str, Any], base: Path, trace_roots: tuple[Path, ...]) 
     return Context(
         base=base,
         duration=_try(parse_duration, raw.get("duration")),
+        start=_try(parse_start, raw.get("start")),
         memory={name: memory for _, name, _, memory in reversed(entries)},
         counts={name: count for _, name, count, _ in reversed(entries)},
         clashes=clashes,

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from memsim.scenario.clock import At
 from memsim.scenario.errors import Path as KeyPath
 from memsim.scenario.errors import issues
 from memsim.scenario.traces import TRACE_COLUMNS, TraceError, check_trace, confined, header
@@ -168,12 +169,13 @@ class Phase(Frozen):
     """A change of workload at a time; keys left out keep their value.
 
     Attributes:
-        at: When the change happens, in seconds from the start.
+        at: When the change happens, in seconds from the start (or a clock time, as an
+            event's ``at``).
         footprint: New footprint, or None for unchanged (likewise the other keys, see
             :class:`Workload`). A new ``content`` replaces the whole content mix.
     """
 
-    at: Duration
+    at: At
     footprint: Amount | None = None
     active: Amount | None = None
     writes: Fraction | None = None

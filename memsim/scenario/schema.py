@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 
 from memsim.scenario.advanced import defaults
 from memsim.scenario.claims import Claim, Condition, Tolerance
+from memsim.scenario.clock import Start
 from memsim.scenario.errors import issues
 from memsim.scenario.events import Event
 from memsim.scenario.expand import machines
@@ -59,6 +60,8 @@ class Scenario(Frozen):
         name: Names the run and its output folder.
         description: Free text.
         duration: Simulated time in seconds.
+        start: Wall-clock time of the start, or None (:mod:`memsim.scenario.clock`): then
+            ``at:`` accepts clock times and outputs carry real timestamps.
         seed: Seed of the run's random numbers; same seed, same results.
         step: Simulation quantum in seconds.
         record_every: Seconds between recorded counter samples.
@@ -73,6 +76,7 @@ class Scenario(Frozen):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)
     description: str = ""
     duration: Duration = Field(gt=0)
+    start: Start | None = None
     seed: int = Field(0, ge=0, lt=2**63)
     step: Duration = Field(1.0, gt=0)
     record_every: Duration = 20.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
@@ -48,6 +49,7 @@ __all__ = [
     "UnlimitedSize",
     "context_of",
     "expand_name",
+    "format_clock",
     "within_duration",
 ]
 
@@ -260,6 +262,8 @@ class Context:
         trace_roots: Folders besides ``base`` that traces may lie under (``--trace-root``).
         bare: The first bare number read as a size (MiB) and as a duration (seconds), by
             unit; the loader turns each into one warning per file.
+        start: The wall-clock time of the start (``start:``), when given and valid; clock
+            times in ``at:`` need it (:mod:`memsim.scenario.clock`).
     """
 
     base: Path = Path(".")
@@ -269,6 +273,7 @@ class Context:
     clashes: dict[str, str] = field(default_factory=dict)
     trace_roots: tuple[Path, ...] = ()
     bare: dict[str, float] = field(default_factory=dict)
+    start: datetime | None = None
 
     @property
     def machines(self) -> list[str]:
@@ -296,10 +301,19 @@ def context_of(info: ValidationInfo) -> Context | None:
     return ctx if isinstance(ctx, Context) else None
 
 
+def format_clock(moment: datetime) -> str:
+    """A timestamp as scenarios and messages write it: ``2026-12-02T09:00`` (seconds if any)."""
+    spec = "seconds" if moment.second or moment.microsecond else "minutes"
+    return moment.isoformat(timespec=spec)
+
+
 def within_duration(value: float, info: ValidationInfo) -> float:
     """Validator body: a time must not lie after the end of the run."""
     ctx = context_of(info)
     if ctx is not None and ctx.duration is not None and value > ctx.duration:
-        end = format_duration(ctx.duration)
-        raise ValueError(f"{format_duration(value)} is after the end of the run ({end})")
+        end, when = format_duration(ctx.duration), format_duration(value)
+        if ctx.start is not None:  # as clock times, which is how the user may have written it
+            end = f"{end}, {format_clock(ctx.start + timedelta(seconds=ctx.duration))}"
+            when = f"{format_clock(ctx.start + timedelta(seconds=value))} ({when} from start)"
+        raise ValueError(f"{when} is after the end of the run ({end})")
     return value

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["esxtop_table", "write_esxtop"]
 
 
-#: Timestamp of the first sample of an export; simulated time has no calendar date.
+#: Timestamp of the first sample of an export of a run without ``start:`` (or ``--start``).
 EXPORT_START = datetime(2000, 1, 1)
 MIB = float(1 << 20)
 
@@ -43,12 +43,16 @@ def _machine_config(results: Results) -> dict[str, dict[str, Any]]:
     return {m["name"]: m for m in results.manifest.get("machines", [])}
 
 
-def esxtop_table(results: Results, host: str = "memsim") -> pd.DataFrame:
+def esxtop_table(
+    results: Results, host: str = "memsim", start: datetime | None = None
+) -> pd.DataFrame:
     """Results as an esxtop batch table: one row per sample, esxtop header names as columns.
 
     Args:
         results: The run.
         host: Host name used in the counter paths.
+        start: Timestamp of simulated time 0; by default the scenario's ``start:``, else
+            :data:`EXPORT_START`.
 
     Returns:
         A DataFrame whose first column is the PDH timestamp and whose values are floats (NaN
@@ -56,10 +60,9 @@ def esxtop_table(results: Results, host: str = "memsim") -> pd.DataFrame:
     """
     times = np.union1d(results.host.index.to_numpy(float), results.vms.index.to_numpy(float))
     index = pd.Index(times, name="time")
+    first = start or results.start or EXPORT_START
     columns: dict[str, Any] = {
-        PDH_HEADER: [
-            (EXPORT_START + timedelta(seconds=float(t))).strftime(TIME_FORMAT) for t in times
-        ]
+        PDH_HEADER: [(first + timedelta(seconds=float(t))).strftime(TIME_FORMAT) for t in times]
     }
     for counter, values in _host_columns(results, index).items():
         columns[f"\\\\{host}\\Memory\\{counter}"] = values
@@ -180,15 +183,17 @@ def _whole(column: str) -> bool:
     return counter in WHOLE or (obj.endswith("\\Memory") and counter.endswith("MBytes"))
 
 
-def write_esxtop(results: Results, path: Path | str, host: str = "memsim") -> None:
+def write_esxtop(
+    results: Results, path: Path | str, host: str = "memsim", start: datetime | None = None
+) -> None:
     """Write results as an esxtop batch CSV (every cell quoted, as esxtop does).
 
     As esxtop writes it: LF line endings, unlimited limits as -1, ``Kernel State`` in the ESXi
     6.x numbering (:data:`STATE_NUMBERS`), host MBytes totals, flags, shares and the %
     estimates as whole numbers (truncated), other cells with two decimals; a VM that is
-    powered off has empty cells.
+    powered off has empty cells. ``host`` and ``start`` as :func:`esxtop_table`'s.
     """
-    table = esxtop_table(results, host)
+    table = esxtop_table(results, host, start)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\n")
         writer.writerow(table.columns)
