@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import typer
 
-from memsim import cli_capture, cli_runs, cli_sweeps
+from memsim import cli_capture, cli_export, cli_runs, cli_sweeps
 from memsim.cli_common import INTERRUPTED, err, out, said
 
 __all__ = ["app", "main"]
@@ -49,6 +49,7 @@ for command in (
     cli_sweeps.sweep,
     cli_sweeps.capacity,
     cli_capture.check,
+    cli_export.export,
 ):
     app.command()(command)
 import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)

@@ -104,9 +104,11 @@ _VM_TABLE = (
         esxtop="%ACTV", batch="% Active Estimate", vcenter="mem.active.average",
     ),
     _vm(
-        "touched", _MIB, "guest pages touched that still hold data",
+        "touched", _MIB,
+        "guest memory touched in the last sampling period, as sampled (that period's f x memory)",
         esxtop="TCHD", batch="Touched MBytes",
     ),
+    _vm("held", _MIB, "guest pages touched that still hold data (in any backing)"),
     _vm(
         "activeSlowPct", _PC, "slow moving average of the sampled active share of memory",
         esxtop="%ACTVS", batch="% Active Slow Estimate",
@@ -128,6 +130,10 @@ _VM_TABLE = (
         esxtop="SHRDSVD", batch="Shared Saved MBytes",
     ),
     _vm(
+        "cowHint", _MIB, "private guest memory hinted for sharing: scanned, no match yet",
+        esxtop="COWH", batch="Copy On Write Hint MBytes",
+    ),
+    _vm(
         "vmmemctl", _MIB, "balloon size",
         esxtop="MCTLSZ", batch="Memctl MBytes", vcenter="mem.vmmemctl.average",
     ),
@@ -135,6 +141,8 @@ _VM_TABLE = (
         "vmmemctltarget", _MIB, "balloon target",
         esxtop="MCTLTGT", batch="Memctl Target MBytes", vcenter="mem.vmmemctltarget.average",
     ),
+    _vm("tools", "0-1", "VMware Tools (the balloon driver) runs: 1, else 0",
+        esxtop="MCTL?", batch="Memctl?"),
     _vm("vmmemctlmax", _MIB, "balloon maximum", esxtop="MCTLMAX", batch="Memctl Max MBytes"),
     _vm("guestSwapped", _MIB, "guest data the guest paged out to its own swap"),
     _vm(
@@ -154,12 +162,24 @@ _VM_TABLE = (
         esxtop="SWW/s", batch="Swap Written MBytes/sec", vcenter="mem.swapoutRate.average",
     ),
     _vm(
+        "llSwapInRate", _RATE, "host swap-in from the SSD host cache",
+        esxtop="LLSWR/s", batch="Llswap Read MBytes/sec", vcenter="mem.llSwapInRate.average",
+    ),
+    _vm(
+        "llSwapOutRate", _RATE, "host swap-out to the SSD host cache",
+        esxtop="LLSWW/s", batch="Llswap Written MBytes/sec", vcenter="mem.llSwapOutRate.average",
+    ),
+    _vm(
         "compressed", _MIB, "guest memory held compressed",
         vcenter="mem.compressed.average",
     ),
     _vm(
-        "cacheSize", _MIB, "compression cache in use (host memory)",
-        esxtop="CACHEUSD", batch="Compressed Memory MBytes",
+        "cacheSize", _MIB, "compression cache size: the whole host pages its slots take",
+        esxtop="CACHESZ", batch="Compressed Memory MBytes",
+    ),
+    _vm(
+        "cacheUsed", _MIB, "compression cache used: the 1 and 2 KiB slots holding pages",
+        esxtop="CACHEUSD", batch="Used Compressed Memory MBytes",
     ),
     _vm(
         "zipSaved", _MIB, "host memory saved by compression",
@@ -218,6 +238,10 @@ _HOST_TABLE = (
           vcenter="mem.lowfreethreshold.average"),
     _host("managed", _MIB, "VMkernel-managed memory", esxtop="VMKMEM managed",
           batch="Kernel Managed MBytes"),
+    _host("reserved", _MIB, "managed memory reserved: reservation + overhead of admitted VMs",
+          esxtop="VMKMEM rsvd", batch="Kernel Reserved MBytes"),
+    _host("unreserved", _MIB, "managed memory not reserved (what admission control offers)",
+          esxtop="VMKMEM ursvd", batch="Kernel Unreserved MBytes"),
     _host("consumed", _MIB, "managed memory in use (managed - free)",
           vcenter="mem.consumed.average"),
     _host("private", _MIB, "machine memory backing pages privately"),

@@ -60,8 +60,9 @@ def test_export_reads_as_esxtop(tmp_path: Path) -> None:
     rows = list(csv.reader(path.read_text().splitlines()))
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
     objects = [c.split("\\")[3].split("(")[0] for c in header[1:]]
-    # host Memory first, then every Group Cpu, then every Group Memory
-    assert objects == sorted(objects, key=["Memory", "Group Cpu", "Group Memory"].index)
+    # host Memory first, then every Group Cpu, every Group Memory, every Network Port
+    order = ["Memory", "Group Cpu", "Group Memory", "Network Port"]
+    assert objects == sorted(objects, key=order.index)
     host = "\\\\memsim\\Memory\\"
     assert header[1] == host + "Memory Overcommit (1 Minute Avg)"
     machine, kernel, nonkernel, free = (
@@ -74,6 +75,13 @@ def test_export_reads_as_esxtop(tmp_path: Path) -> None:
     assert first[vm + "Memory Size MBytes"].endswith(".00")
     assert "." not in first[vm + "% Active Estimate"] and "." not in first[vm + "Alloc Shares"]
     assert "\\\\memsim\\Group Cpu(1000:vm-1)\\Members" in header
+    # a port per VM, named as ESXi names a VM's port: switch, port id, world id, VM name
+    ports = [c for c in header if "\\Network Port(" in c]
+    assert [p.split("(")[1].split(")")[0].split(":")[2:] for p in ports] == [
+        ["1000", "vm-1"],
+        ["1001", "vm-2"],
+    ]
+    assert first[ports[0]] == "0"  # Link Up? is 0 on a VM's virtual port, as esxtop writes it
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -31,18 +31,18 @@ vms:
 def test_a_csv_trace_drives_the_footprint(tmp_path: Path) -> None:
     (tmp_path / "vm.csv").write_text("time,active,footprint\n0,10,100\n60,50,300\n120,20,150\n")
     results = run(scenario_with("vm.csv", tmp_path))
-    touched = results.vm("replay")["touched"]
-    assert touched.loc[50] == pytest.approx(100, abs=1)
-    assert touched.loc[110] == pytest.approx(300, abs=1)
+    held = results.vm("replay")["held"]
+    assert held.loc[50] == pytest.approx(100, abs=1)
+    assert held.loc[110] == pytest.approx(300, abs=1)
     # a smaller footprint later leaves the pages touched (the guest frees, the host keeps them)
-    assert touched.loc[170] == pytest.approx(300, abs=1)
+    assert held.loc[170] == pytest.approx(300, abs=1)
 
 
 def test_an_esxtop_capture_replays_one_vm(tmp_path: Path) -> None:
     shutil.copy(FIXTURE, tmp_path / "capture.csv")
     trace = "{file: capture.csv, vm: web 01}"
     results = run(scenario_with(trace, tmp_path))
-    assert results.vm("replay")["touched"].iloc[-1] > 0
+    assert results.vm("replay")["held"].iloc[-1] > 0
 
 
 def test_a_trace_without_its_columns_is_a_located_error(tmp_path: Path) -> None:

@@ -147,6 +147,12 @@ class Host:
         if used + self.free() != self.managed or self.free() < 0:
             raise AssertionError(f"managed {self.managed} != used {used} + free {self.free()}")
 
+    def reserved(self, vms: NDArray[np.bool_] | None = None) -> int:
+        """Managed pages reserved by ``vms`` (default: those powered on or admitted and
+        starting): their reservation plus overhead, as admission control counts them."""
+        chosen = self.on | self.starting if vms is None else vms
+        return int(np.where(chosen, self.vms.reservation + self.vms.overhead, 0).sum())
+
     # -- admission ------------------------------------------------------------------------
     def admission(self, vm: int, reservation: int) -> str | None:
         """Whether VM ``vm`` may run with ``reservation`` pages reserved (docs/model.md §6).
@@ -159,7 +165,7 @@ class Host:
         """
         vms, others = self.vms, self.on | self.starting
         others[vm] = False
-        reserved = int(np.where(others, vms.reservation + vms.overhead, 0).sum())
+        reserved = self.reserved(others)
         need = reservation + int(vms.overhead[vm])
         if reserved + need > self.managed:
             return (

@@ -19,9 +19,18 @@ from memsim.scenario.traces import ESXTOP_TIME_FORMAT
 PDH_HEADER = "(PDH-CSV 4.0) (UTC)(0)"
 TIME_FORMAT = ESXTOP_TIME_FORMAT
 
-#: ``Kernel State`` numbers as ESXi 6.x prints them (docs/model.md §1). memsim exports use this
-#: numbering for every profile, so a ``classic`` run's soft state is 2.
+#: ``Kernel State`` numbers as ESXi 6.x prints them (docs/model.md §1): the numbering a capture
+#: is read with, and an ``esxi6`` run written with.
 STATE_NUMBERS = {"high": 0, "clear": 1, "soft": 2, "hard": 3, "low": 4}
+#: ``Kernel State`` numbers of the releases without the clear state (ESX 3 to ESXi 5.x).
+STATE_NUMBERS_NO_CLEAR = {"high": 0, "soft": 1, "hard": 2, "low": 3}
+
+
+def state_numbers(profile: str | None) -> dict[str, int]:
+    """The ``Kernel State`` numbering of a profile's release: esxtop numbers the states it has,
+    from 0 for high, so soft is 2 on ESXi 6.x (``esxi6``, or no profile) and 1 before it."""
+    return STATE_NUMBERS if profile in (None, "esxi6") else STATE_NUMBERS_NO_CLEAR
+
 
 _VM_BATCH = batch_names("vm")
 
@@ -41,7 +50,8 @@ HOST_ORDER = (
 
 #: The order of esxtop's per-group columns (``Group Memory`` of ESXi 6.x; ``Group Cpu`` first).
 VM_ORDER = (
-    "Members", "% Memory Latency", "Alloc Min", "Alloc Max", "Alloc Shares", "Alloc Min Limited",
+    "Members", "% Swap Wait", "% Memory Latency", "Alloc Min", "Alloc Max", "Alloc Shares",
+    "Alloc Min Limited",
     "Memory Size MBytes", "Memory Granted Size MBytes", "Memory Consumed Size MBytes",
     "Target Size MBytes", "Touched MBytes", "Touched Write MBytes", "% Active Estimate",
     "% Active Slow Estimate", "% Active Fast Estimate", "% Active Next Estimate", "Memctl?",
@@ -60,8 +70,9 @@ HOST_READ_ONLY = {
     "nonkernel": "NonKernel MBytes",
 }
 
-#: Per-VM columns read from a capture that are settings in memsim (``Memctl?``: Tools runs).
-VM_READ_ONLY = {"tools": "Memctl?"}
+#: Per-VM columns read from a capture that memsim does not record (none since ``Memctl?`` is
+#: the registry's ``tools``).
+VM_READ_ONLY: dict[str, str] = {}
 
 #: Working-set estimates esxtop gives in % of the VM's memory size (``active`` is MiB in
 #: memsim; the slow and fast estimates are % in both).
@@ -69,6 +80,11 @@ VM_PERCENTS = {k: _VM_BATCH[k] for k in ("active", "activeSlowPct", "activeFastP
 
 #: Group Cpu counter for memory latency (% of time stalled on swap-in or decompression).
 LATENCY_COUNTER = _VM_BATCH["latency"]
+#: Group Cpu counter for the time waiting on host swap-in (memsim's ``latency_swapin``).
+SWAP_WAIT_COUNTER = "% Swap Wait"
+#: esxtop's ``% Active Next Estimate``: the fast average including the running period, which
+#: is the fast one in memsim (it samples once per period, docs/model.md §6).
+NEXT_ESTIMATE = ("activeFastPct", "% Active Next Estimate")
 
 #: memsim per-VM counter → esxtop ``Group Memory`` counter, from the registry. ``cacheSize`` is
 #: the host memory held by the VM's compression cache (esxtop's per-VM "Compressed Memory").
@@ -77,7 +93,7 @@ VM_COUNTERS = {k: v for k, v in _VM_BATCH.items() if k not in VM_PERCENTS and k 
 #: Columns esxtop writes as whole numbers (host MBytes totals are truncated to whole MB);
 #: every other cell has two decimals, as esxtop writes them.
 WHOLE = {
-    "Kernel State", "Memctl?", "Alloc Min", "Alloc Max", "Alloc Shares", "Members",
+    "Kernel State", "Memctl?", "Alloc Min", "Alloc Max", "Alloc Shares", "Members", "Link Up?",
     "% Active Estimate", "% Active Slow Estimate", "% Active Fast Estimate",
     "% Active Next Estimate",
 }  # fmt: skip

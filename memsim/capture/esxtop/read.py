@@ -17,13 +17,13 @@ from memsim.capture.esxtop.format import (
     HOST_READ_ONLY,
     LATENCY_COUNTER,
     SHARE_LEVELS,
-    STATE_NUMBERS,
     TIME_FORMAT,
     USER_WORLD,
     VM_COUNTERS,
     VM_PERCENTS,
     VM_READ_ONLY,
     EsxtopCapture,
+    state_numbers,
 )
 
 __all__ = ["read_esxtop"]
@@ -91,11 +91,13 @@ def _read_columns(path: Path, wanted: list[int]) -> tuple[list[datetime], dict[i
     return [datetime.strptime(cell, TIME_FORMAT) for cell in stamps[keep]], values
 
 
-def read_esxtop(path: Path | str) -> EsxtopCapture:
+def read_esxtop(path: Path | str, profile: str | None = None) -> EsxtopCapture:
     """Read the memory counters of an esxtop batch CSV, tolerantly.
 
     Args:
         path: The capture (``esxtop -b`` output or a memsim export).
+        profile: The release whose ``Kernel State`` numbering the file uses
+            (:func:`~memsim.capture.esxtop.format.state_numbers`); None = ESXi 6.x.
 
     Returns:
         The capture with memsim counter names. Columns absent from the file are absent from
@@ -115,7 +117,7 @@ def read_esxtop(path: Path | str) -> EsxtopCapture:
         i = columns.get((obj, instance, counter))
         return None if i is None else values[i]
 
-    host = _host_frame(times, column)
+    host = _host_frame(times, column, state_numbers(profile))
     frames, settings = [], {}
     for instance, name in _vm_groups(columns).items():
         frame, shares = _vm_frame(times, instance, column)
@@ -135,13 +137,13 @@ def read_esxtop(path: Path | str) -> EsxtopCapture:
     )
 
 
-def _host_frame(times: pd.Index, column: Any) -> pd.DataFrame:
+def _host_frame(times: pd.Index, column: Any, numbers: dict[str, int]) -> pd.DataFrame:
     host = pd.DataFrame(index=times)
     for ours, theirs in {**HOST_READ_ONLY, **HOST_COUNTERS}.items():
         if (data := column("Memory", None, theirs)) is not None:
             host[ours] = data
     if (state := column("Memory", None, "Kernel State")) is not None:
-        names = {number: name for name, number in STATE_NUMBERS.items()}
+        names = {number: name for name, number in numbers.items()}
         host.insert(0, "state", [names.get(int(s)) if s == s else None for s in state])
     return host
 

@@ -15,13 +15,15 @@ from memsim.capture.esxtop.format import (
     HOST_COUNTERS,
     HOST_ORDER,
     LATENCY_COUNTER,
+    NEXT_ESTIMATE,
     PDH_HEADER,
-    STATE_NUMBERS,
+    SWAP_WAIT_COUNTER,
     TIME_FORMAT,
     VM_COUNTERS,
     VM_ORDER,
     VM_PERCENTS,
     WHOLE,
+    state_numbers,
 )
 
 if TYPE_CHECKING:
@@ -33,10 +35,6 @@ __all__ = ["esxtop_table", "write_esxtop"]
 #: Timestamp of the first sample of an export of a run without ``start:`` (or ``--start``).
 EXPORT_START = datetime(2000, 1, 1)
 MIB = float(1 << 20)
-
-
-def _group(host: str, gid: int, vm: str, obj: str = "Group Memory") -> str:
-    return f"\\\\{host}\\{obj}({gid}:{vm})\\"
 
 
 def _machine_config(results: Results) -> dict[str, dict[str, Any]]:
@@ -67,16 +65,29 @@ def esxtop_table(
     for counter, values in _host_columns(results, index).items():
         columns[f"\\\\{host}\\Memory\\{counter}"] = values
     configs = _machine_config(results)
-    groups: dict[str, dict[str, Any]] = {"Group Cpu": {}, "Group Memory": {}}  # esxtop's order
+    groups: dict[str, dict[str, Any]] = {obj: {} for obj in GROUP_OBJECTS}  # esxtop's order
     rank = {name: i for i, name in enumerate(VM_ORDER)}
-    for gid, name in enumerate(results.vm_names, start=1000):
-        recorded = results.vm(name)
+    for i, name in enumerate(results.vm_names):
+        gid, recorded = 1000 + i, results.vm(name)
         vm_columns = _vm_columns(recorded.reindex(index), configs.get(name, {}))
+        vm_columns[(PORT, "Link Up?")] = 0.0  # as esxtop writes a VM's (virtual) port
         on = index.isin(recorded.index)  # settings only while the VM is powered on
         for obj, counter in sorted(vm_columns, key=lambda key: rank.get(key[1], len(rank))):
             values = np.where(on, vm_columns[(obj, counter)], np.nan)
-            groups[obj][_group(host, gid, name, obj) + counter] = values
-    return pd.DataFrame(columns | groups["Group Cpu"] | groups["Group Memory"], index=index)
+            instance = f"vSwitch0:{PORT_BASE + i}:{gid}:{name}" if obj == PORT else f"{gid}:{name}"
+            groups[obj][f"\\\\{host}\\{obj}({instance})\\{counter}"] = values
+    merged = columns
+    for obj in GROUP_OBJECTS:
+        merged |= groups[obj]
+    return pd.DataFrame(merged, index=index)
+
+
+#: Per-VM objects in esxtop's order: the ``Group Cpu`` and ``Network Port`` rows are those
+#: that tools which discover VMs look for (a group per VM, a port named after it).
+PORT = "Network Port"
+GROUP_OBJECTS = ("Group Cpu", "Group Memory", PORT)
+#: First port id of the VMs' ports (``vSwitch0:<port>:<world>:<vm>``, as on ESXi).
+PORT_BASE = 33554440
 
 
 #: Time constants of esxtop's memory overcommit averages, s.
@@ -107,7 +118,8 @@ def _host_columns(results: Results, index: pd.Index) -> dict[str, np.ndarray]:
     if "managed" in h and "free" in h:
         out["NonKernel MBytes"] = (h["managed"] - h["free"]).to_numpy()
     if "state" in h:
-        out["Kernel State"] = h["state"].map(STATE_NUMBERS).astype(float).to_numpy()
+        profile = results.manifest.get("scenario", {}).get("host", {}).get("profile")
+        out["Kernel State"] = h["state"].map(state_numbers(profile)).astype(float).to_numpy()
     for ours, theirs in HOST_COUNTERS.items():
         if ours in h and theirs not in out:
             out[theirs] = h[ours].to_numpy()
@@ -142,14 +154,14 @@ def _vm_columns(frame: pd.DataFrame, config: dict[str, Any]) -> dict[tuple[str, 
         if ours in frame:
             out[(memory, theirs)] = frame[ours].to_numpy()
     size = frame["memory"] if "memory" in frame else config.get("memory", np.nan) / MIB
-    for ours, theirs in VM_PERCENTS.items():
+    for ours, theirs in (*VM_PERCENTS.items(), NEXT_ESTIMATE):
         if ours in frame:
             pct = 100.0 * frame[ours] / size if ours == "active" else frame[ours]
             out[(memory, theirs)] = np.asarray(pct)
-    if "tools" in config:
-        out[(memory, "Memctl?")] = float(bool(config["tools"]))
-    # the Group Cpu rows VM-discovering tools look for, and the memory stall
+    # the Group Cpu rows VM-discovering tools look for, and the memory stalls
     out[("Group Cpu", "Members")] = float(config.get("vcpus", 1))
+    if "latency_swapin" in frame:
+        out[("Group Cpu", SWAP_WAIT_COUNTER)] = frame["latency_swapin"].to_numpy()
     if "latency" in frame:
         out[("Group Cpu", LATENCY_COUNTER)] = frame["latency"].to_numpy()
     return out
@@ -188,10 +200,11 @@ def write_esxtop(
 ) -> None:
     """Write results as an esxtop batch CSV (every cell quoted, as esxtop does).
 
-    As esxtop writes it: LF line endings, unlimited limits as -1, ``Kernel State`` in the ESXi
-    6.x numbering (:data:`STATE_NUMBERS`), host MBytes totals, flags, shares and the %
-    estimates as whole numbers (truncated), other cells with two decimals; a VM that is
-    powered off has empty cells. ``host`` and ``start`` as :func:`esxtop_table`'s.
+    As esxtop writes it: LF line endings, unlimited limits as -1, ``Kernel State`` numbered
+    as the profile's release numbers it (:func:`~memsim.capture.esxtop.format.state_numbers`),
+    host MBytes totals, flags, shares and the % estimates as whole numbers (truncated), other
+    cells with two decimals; a VM that is powered off has empty cells. ``host`` and ``start``
+    as :func:`esxtop_table`'s.
     """
     table = esxtop_table(results, host, start)
     with open(path, "w", newline="", encoding="utf-8") as fh:

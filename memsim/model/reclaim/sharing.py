@@ -105,6 +105,9 @@ class PageSharing:
         self.lpages = LargePages(gm)  #: which 2 MiB regions are large pages now
         self.zero_shared = np.zeros(n, dtype=np.int64)
         self.cow_breaks = np.zeros(n, dtype=np.int64)  #: cumulative copy-on-write breaks
+        #: private pages of each VM with a hint in the table (esxtop's COWH), kept as hints
+        #: are made and die so that observing it costs no pass over the table
+        self.hints = np.zeros(n, dtype=np.int64)
         self.false_matches = 0  #: hash matches whose contents differed
         self.scan_pos = np.zeros(n, dtype=np.int64)
         self.scan_start = rng.integers(0, np.maximum(gm.sizes, 1))
@@ -238,6 +241,8 @@ class PageSharing:
         becomes_hint = new & (n_match == 1)  # a new entry's first page matches itself
 
         table.hint[slot[becomes_hint]] = pages[first[becomes_hint]]
+        self.hints += np.bincount(owner[first[becomes_hint]], minlength=gm.n_vms)
+        self.hints -= np.bincount(gm.vm_of(hint[joins_hint]), minlength=gm.n_vms)
         gm.link[pages[first[becomes_hint]]] = slot[becomes_hint]
         added = n_match + joins_hint
         table.refs[slot[sharing_group]] += added[sharing_group].astype(np.int32)
@@ -283,7 +288,11 @@ class PageSharing:
         it at once (through the page's link) keeps the table to live hints and frames, and
         results independent of when the table is rebuilt.
         """
-        self.table.drop(slots)
+        table = self.table
+        dying = slots[(table.status[slots] == LIVE) & (table.refs[slots] == 0)]
+        pages = table.hint[np.unique(dying)].astype(np.int64)
+        self.hints -= np.bincount(self.gm.vm_of(pages[pages >= 0]), minlength=self.gm.n_vms)
+        table.drop(slots)
 
     def check_links(self) -> None:
         """Every live hint names a private page, linked back, with the entry's contents; every
@@ -301,6 +310,8 @@ class PageSharing:
             raise AssertionError("a hint names a page that is not private")
         if not np.array_equal(gm.link[pages], hints):
             raise AssertionError("a hint's page does not link back to it")
+        if not np.array_equal(np.bincount(gm.vm_of(pages), minlength=gm.n_vms), self.hints):
+            raise AssertionError(f"hint counts {self.hints} differ from the table's hints")
         if not np.all(gm.content[pages] == table.content[hints]):
             raise AssertionError("a hint's page no longer holds the entry's contents")
         linked = int(((gm.state == PageState.PRIVATE) & (gm.link >= 0)).sum())

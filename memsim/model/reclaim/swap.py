@@ -52,6 +52,8 @@ class Swapper:
         self.rng = rng
         self.swapped_out = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages written
         self.swapped_in = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative pages read back
+        self.cache_out = np.zeros(gm.n_vms, dtype=np.int64)  #: of swapped_out, to the SSD cache
+        self.cache_in = np.zeros(gm.n_vms, dtype=np.int64)  #: of swapped_in, from the SSD cache
         self.budget = 0  #: pages the device can still write in this step
 
     def refill(self, dt: float) -> None:
@@ -97,6 +99,7 @@ class Swapper:
         gm.set_state(pages[to_cache], PageState.SWAPPED_CACHE, owner[to_cache])
         gm.set_state(pages[~to_cache], PageState.SWAPPED, owner[~to_cache])
         self.swapped_out += np.bincount(owner, minlength=gm.n_vms)
+        self.cache_out += np.bincount(owner[to_cache], minlength=gm.n_vms)
 
     def swap_in(self, pages: Index, owner: Index) -> NDArray[np.float64]:
         """Demand swap-in of ``pages``; returns the seconds each VM waited."""
@@ -107,4 +110,5 @@ class Swapper:
         cached = np.bincount(owner[from_cache], minlength=n)
         disk = np.bincount(owner[~from_cache], minlength=n)
         self.swapped_in += cached + disk
+        self.cache_in += cached
         return cached * self.device.cache_latency + disk * self.device.latency
