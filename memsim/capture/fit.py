@@ -18,6 +18,7 @@ importer writes as the scenario's header comment (docs/model.md "Warm start"):
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -172,13 +173,25 @@ def _vm_entry(capture: EsxtopCapture, vm: str, vm_name: str, trace_dir: str) -> 
     return entry
 
 
+#: start_from sizes that cannot exceed what the VM holds (granted + swapped + compressed).
+HELD_BOUNDED = ("touched", "active", "consumed")
+
+
 def _vm_start(capture: EsxtopCapture, vm: str) -> dict[str, Any]:
+    """The VM's first sample as ``start_from`` sizes (MiB, two decimals). Touched, active and
+    consumed are capped just below granted + swapped + compressed, which bounds them on a
+    host: a glitched or skewed sample (esxtop reads counters at slightly different instants)
+    would otherwise make a scenario that does not validate."""
     first = _first_sample(capture, vm)
-    out = {}
+    values = {}
     for key, column in START_KEYS.items():
         if column in first and pd.notna(first[column]):
-            out[key] = _mib2(max(float(first[column]), 0.0))
-    return out
+            values[key] = round(max(float(first[column]), 0.0), 2)
+    held = sum(values.get(k, 0.0) for k in ("granted", "swapped", "compressed"))
+    for key in HELD_BOUNDED:
+        if values.get(key, 0.0) > held:
+            values[key] = max(math.floor(held * 100) / 100 - 0.01, 0.0)
+    return {key: _mib2(value) for key, value in values.items()}
 
 
 def _host(capture: EsxtopCapture) -> tuple[dict[str, Any], dict[str, Any]]:
