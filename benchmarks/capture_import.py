@@ -7,14 +7,16 @@ Usage::
 Writes a synthetic ``esxtop -b`` capture (made here, not captured: the layout of the real
 ESXi 6.x captures of ``../shared/data/esxtop/`` — host ``Memory`` counters, 54 ``Group Memory``
 groups of 47 counters, six of them VMs and the rest user worlds — padded with CPU columns to
-``--columns``, one sample every 5 s), then times the import in a fresh process and prints wall
-time, CPU time and peak RSS (from ``resource.getrusage`` of the child).
+``--columns``, one sample every 5 s), then runs in fresh processes, with the venv's ``memsim``:
+``memsim import esxtop`` of it, and ``memsim validate`` of the imported scenario with its six VMs
+replaying the capture itself (``trace: {file: capture.csv, vm: …}``), which reads the capture
+once for all VMs. Prints wall time, CPU time and peak RSS of each (``os.wait4``: that child).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from ruamel.yaml import YAML
 
 HOST = "bench-esx"
 HOST_COUNTERS = [
@@ -50,23 +53,65 @@ def header(columns: int) -> list[str]:
     return cells
 
 
+#: Plausible values (MB, %, flags) of the memory counters, so the import makes a scenario that
+#: validates; a sample moves each by up to 1 % (CPU and other columns are uniform noise).
+BASE = {
+    "Machine MBytes": 65536, "Kernel MBytes": 1300, "NonKernel MBytes": 60000,
+    "Free MBytes": 4200, "Kernel Managed MBytes": 63000, "Kernel MinFree MBytes": 1024,
+    "Kernel State": 0, "PShare Shared MBytes": 3000, "PShare Savings MBytes": 2000,
+    "Swap Used MBytes": 300, "Total Compressed MBytes": 40,
+    "Total Saved By Compression MBytes": 30, "Memctl Current MBytes": 900,
+    "Memctl Target MBytes": 900, "Alloc Min": 0, "Alloc Max": -1, "Alloc Shares": -3,
+    "Memory Size MBytes": 8192, "Memory Granted Size MBytes": 6000,
+    "Memory Consumed Size MBytes": 5500, "Target Size MBytes": 6500, "Touched MBytes": 900,
+    "% Active Estimate": 10, "Memctl?": 1, "Memctl MBytes": 150, "Memctl Target MBytes": 150,
+    "Swapped MBytes": 50, "Zero MBytes": 200, "Shared MBytes": 500, "Shared Saved MBytes": 350,
+    "Overhead MBytes": 60, "Compressed Memory MBytes": 7,
+}  # fmt: skip
+STEADY = {"Kernel State", "Alloc Min", "Alloc Max", "Alloc Shares", "Memory Size MBytes",
+          "Machine MBytes", "Memctl?"}  # fmt: skip
+
+
 def write_capture(path: Path, hours: float, columns: int) -> None:
     cells = header(columns)
     rows = int(hours * 3600 / 5)
     rng = np.random.default_rng(0)
     start = datetime(2026, 12, 2, 9, 0, 0)
+    counters = [c.rsplit("\\", 1)[1] for c in cells[1:]]
+    known = np.array([c in BASE for c in counters])
+    base = np.array([float(BASE.get(c, 0.0)) for c in counters])
+    wobble = np.array([0.0 if c in STEADY else 0.01 for c in counters])
     with open(path, "w", newline="") as fh:
         fh.write(",".join(f'"{c}"' for c in cells) + "\n")
-        memory = {i: 2048.0 for i in range(len(cells))}
         for r in range(rows):
-            values = rng.uniform(0, 1000, len(cells) - 1)
+            noise = rng.uniform(-1, 1, len(counters))
+            values = np.where(known, base * (1 + wobble * noise), 500 + 500 * noise)
             stamp = (start + timedelta(seconds=5 * r)).strftime("%m/%d/%Y %H:%M:%S")
-            for i, c in enumerate(cells[1:]):
-                if c.endswith("Memory Size MBytes"):
-                    values[i] = memory[i]
-                elif c.endswith("Kernel State"):
-                    values[i] = 1
             fh.write(f'"{stamp}",' + ",".join(f'"{v:.2f}"' for v in values) + "\n")
+
+
+def measure(label: str, command: list[str]) -> tuple[float, float, float]:
+    """Run ``command`` in a child process; print and return its wall time, CPU time and peak
+    RSS (MiB, from ``os.wait4``: this child only)."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"{label}: {' '.join(command)} failed ({status})")
+    cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    print(f"{label}: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:,.0f} MiB")
+    return wall, cpu, rss
+
+
+def direct_scenario(imported: Path, capture: Path, target: Path) -> None:
+    """The imported scenario with every VM replaying the capture itself
+    (``trace: {file: capture.csv, vm: …}``), so validation and the run read the capture."""
+    yaml = YAML()
+    scenario = yaml.load(imported)
+    for vm in scenario["vms"]:
+        vm["workload"]["trace"] = {"file": capture.name, "vm": vm["name"]}
+    yaml.dump(scenario, target)
 
 
 def main() -> None:
@@ -85,18 +130,13 @@ def main() -> None:
     print(
         f"capture: {args.hours:g} h, {args.columns} columns, {size:,.0f} MiB (made in {made:.0f} s)"
     )
-    code = (
-        "import sys; from memsim.capture.importer import import_scenario; "
-        "import_scenario(sys.argv[1], sys.argv[2])"
-    )
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(capture), str(folder / "s.yaml")], check=True)
-    wall = time.perf_counter() - t0
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(
-        f"import: wall {wall:.1f} s, CPU {usage.ru_utime + usage.ru_stime:.1f} s, "
-        f"peak RSS {usage.ru_maxrss / 1024:,.0f} MiB"
-    )
+    memsim = str(Path(sys.executable).with_name("memsim"))
+    scenario = folder / "s.yaml"
+    measure("memsim import esxtop", [memsim, "import", "esxtop", str(capture), "-o",
+                                     str(scenario), "--force", "-q"])  # fmt: skip
+    direct = folder / "direct.yaml"
+    direct_scenario(scenario, capture, direct)
+    measure("memsim validate (6 VMs tracing the capture)", [memsim, "validate", str(direct), "-q"])
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 import typer
 
-from memsim import cli_capture, cli_export, cli_runs, cli_sweeps
+from memsim import cli_capture, cli_export, cli_import, cli_runs, cli_sweeps
 from memsim.cli_common import INTERRUPTED, err, out, said
 
 __all__ = ["app", "main"]
@@ -54,6 +54,8 @@ for command in (
     app.command()(command)
 import_app = typer.Typer(help="Turn measurements into scenarios.", no_args_is_help=True)
 import_app.command("esxtop")(cli_runs.import_esxtop)
+import_app.command("vcenter")(cli_import.import_vcenter)
+import_app.command("inventory")(cli_import.import_inventory)
 app.add_typer(import_app, name="import")
 
 

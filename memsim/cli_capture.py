@@ -26,7 +26,12 @@ TOLERANCE = 0.10
 def check(
     run: Annotated[Path, typer.Argument(metavar="RUN", help="Results folder of the run.")],
     capture: Annotated[
-        Path, typer.Option("--capture", help="The esxtop -b capture the scenario came from.")
+        Path,
+        typer.Option(
+            "--capture",
+            help="The capture the scenario came from: an esxtop -b CSV or a vCenter Get-Stat "
+            "export.",
+        ),
     ],
     output: Annotated[
         Path | None,
@@ -44,14 +49,14 @@ def check(
     """
     with user_errors():
         from memsim.capture.compare import compare_capture
-        from memsim.capture.esxtop import read_esxtop
+        from memsim.capture.sources import read_capture
         from memsim.report.capture import write_capture_figure
         from memsim.results import load_results
         from memsim.results.atomic import atomic_write
 
         try:
             results = load_results(run)
-            comparison = compare_capture(results, read_esxtop(capture))
+            comparison = compare_capture(results, read_capture(capture))
         except (OSError, ValueError, KeyError) as exc:
             raise UsageError(str(exc)) from None
         folder = output or run / "capture-check"

@@ -18,6 +18,7 @@ importer writes as the scenario's header comment (docs/model.md "Warm start"):
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -27,7 +28,14 @@ import pandas as pd
 from memsim.capture.esxtop import EsxtopCapture
 from memsim.model.warm import PAGES_PER_CACHE_PAGE
 
-__all__ = ["TRACE_DIR", "provenance", "scenario_dict", "scenario_vm_names", "workload_trace"]
+__all__ = [
+    "TRACE_DIR",
+    "provenance",
+    "safe_names",
+    "scenario_dict",
+    "scenario_vm_names",
+    "workload_trace",
+]
 
 #: Folder of the trace CSVs an import writes, beside the scenario file.
 TRACE_DIR = "traces"
@@ -96,10 +104,16 @@ def scenario_vm_names(capture: EsxtopCapture) -> dict[str, str]:
     Scenario names allow letters, digits, ``-`` and ``_``; other characters become ``-`` and
     clashes get a numeric suffix.
     """
+    sized = [
+        vm for vm, s in capture.settings.items() if s["memory"] is not None and s["memory"] > 0
+    ]
+    return safe_names(sized)
+
+
+def safe_names(vms: list[str]) -> dict[str, str]:
+    """Scenario names for vSphere VM names (see :func:`scenario_vm_names`)."""
     names: dict[str, str] = {}
-    for vm, setting in capture.settings.items():
-        if setting["memory"] is None or not setting["memory"] > 0:
-            continue
+    for vm in vms:
         base = re.sub(r"[^A-Za-z0-9_-]+", "-", vm).strip("-_") or "vm"
         candidate, n = base, 2
         while candidate in names.values():
@@ -139,7 +153,7 @@ def _vm_entry(capture: EsxtopCapture, vm: str, vm_name: str, trace_dir: str) -> 
         entry["overhead"] = _mib2(first["overhead"])
     if pd.notna(first.get("tools")) and not first["tools"]:
         entry["tools"] = False
-    entry["guest"] = guest_family(vm) or DEFAULT_GUEST
+    entry["guest"] = setting.get("guest") or guest_family(vm) or DEFAULT_GUEST
     trace = workload_trace(capture, vm)
     footprint = float(trace["footprint"].iloc[0])
     workload: dict[str, Any] = {
@@ -159,13 +173,25 @@ def _vm_entry(capture: EsxtopCapture, vm: str, vm_name: str, trace_dir: str) -> 
     return entry
 
 
+#: start_from sizes that cannot exceed what the VM holds (granted + swapped + compressed).
+HELD_BOUNDED = ("touched", "active", "consumed")
+
+
 def _vm_start(capture: EsxtopCapture, vm: str) -> dict[str, Any]:
+    """The VM's first sample as ``start_from`` sizes (MiB, two decimals). Touched, active and
+    consumed are capped just below granted + swapped + compressed, which bounds them on a
+    host: a glitched or skewed sample (esxtop reads counters at slightly different instants)
+    would otherwise make a scenario that does not validate."""
     first = _first_sample(capture, vm)
-    out = {}
+    values = {}
     for key, column in START_KEYS.items():
         if column in first and pd.notna(first[column]):
-            out[key] = _mib2(max(float(first[column]), 0.0))
-    return out
+            values[key] = round(max(float(first[column]), 0.0), 2)
+    held = sum(values.get(k, 0.0) for k in ("granted", "swapped", "compressed"))
+    for key in HELD_BOUNDED:
+        if values.get(key, 0.0) > held:
+            values[key] = max(math.floor(held * 100) / 100 - 0.01, 0.0)
+    return {key: _mib2(value) for key, value in values.items()}
 
 
 def _host(capture: EsxtopCapture) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -187,7 +213,9 @@ def _host(capture: EsxtopCapture) -> tuple[dict[str, Any], dict[str, Any]]:
     return host, start
 
 
-def scenario_dict(capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR) -> dict[str, Any]:
+def scenario_dict(
+    capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR, kind: str = "esxtop capture"
+) -> dict[str, Any]:
     """A plain scenario dict (DESIGN.md §4.1) that starts where the capture's first sample
     was (``start_from``) and replays every VM's trace over the capture's length.
 
@@ -196,6 +224,7 @@ def scenario_dict(capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR)
         name: Scenario name.
         trace_dir: Folder of the VM traces, relative to the scenario file; VM ``x`` replays
             ``<trace_dir>/x.csv`` (see :func:`workload_trace`).
+        kind: What the capture is, for the description (``vCenter export`` …).
     """
     host, host_start = _host(capture)
     names = scenario_vm_names(capture)
@@ -208,7 +237,7 @@ def scenario_dict(capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR)
     return {
         "name": name,
         "description": (
-            f"Imported from an esxtop capture of {source} taken {stamp} UTC "
+            f"Imported from the {kind} of {source} taken {stamp} UTC "
             f"({len(times)} samples every {capture.interval:g} s), warm-started from its first"
             " sample."
         ),
@@ -217,7 +246,7 @@ def scenario_dict(capture: EsxtopCapture, name: str, trace_dir: str = TRACE_DIR)
         "host": host,
         "vms": vms,
         "start_from": {
-            "source": f"esxtop capture of {source}, first sample {stamp} UTC",
+            "source": f"{kind} of {source}, first sample {stamp} UTC",
             "host": host_start,
             "vms": start_vms,
         },

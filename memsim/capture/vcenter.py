@@ -105,31 +105,80 @@ def write_vcenter(
     atomic_write(Path(path), lambda p: table.to_csv(p, index=False, quoting=1))
 
 
+#: Host metrics read from an export that memsim does not record (memsim name → metric id).
+HOST_READ_ONLY = {"kernel": "mem.sysUsage.average"}
+
+
+def _read_rows(path: Path) -> pd.DataFrame:
+    """The export's rows, with a ``line`` column (the file's line number) for messages.
+
+    A ``#TYPE …`` first line (Windows PowerShell's Export-Csv) is skipped; rows of an
+    ``Instance`` are left out (memory counters are aggregate).
+    """
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        skip = 1 if fh.readline().startswith("#TYPE") else 0
+    try:
+        frame = pd.read_csv(
+            path, skiprows=skip, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable CSV ({exc})") from None
+    missing = [c for c in ("Value", "Timestamp", "MetricId", "Entity") if c not in frame]
+    if missing:
+        raise ValueError(
+            f"{path}: not a Get-Stat export (missing {', '.join(missing)}; expected columns "
+            f"{', '.join(COLUMNS)})"
+        )
+    frame = frame.assign(line=np.arange(len(frame)) + skip + 2)
+    if "Instance" in frame:
+        frame = frame[frame["Instance"].str.strip() == ""]
+    return frame
+
+
+def _parsed(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Values as floats and timestamps as seconds from the first; a bad cell is an error at
+    its line."""
+    if frame.empty:
+        raise ValueError(f"{path}: no samples")
+    values = pd.to_numeric(frame["Value"].str.strip(), errors="coerce")
+    stamps = pd.to_datetime(frame["Timestamp"].str.strip(), utc=True, errors="coerce")
+    for column, parsed, allowed in (
+        ("Value", values, "a number"),
+        ("Timestamp", stamps, "a date and time such as 2026-12-02T09:00:20Z"),
+    ):
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            row = frame.iloc[int(np.argmax(bad))]
+            raise ValueError(
+                f"{path} line {row['line']}, column {column}: {row[column][:40]!r} is not {allowed}"
+            )
+    return frame.assign(
+        Value=values.to_numpy(float), time=(stamps - stamps.min()).dt.total_seconds()
+    ), stamps.min()
+
+
 def read_vcenter(path: Path | str, host: str | None = None) -> EsxtopCapture:
     """Read a ``Get-Stat`` long-form export into memsim's counter names.
 
     Args:
-        path: The CSV.
-        host: Which entity is the host; by default the one with ``mem.state`` or
-            ``mem.lowfreethreshold`` rows.
+        path: The CSV (memsim's export, or PowerCLI's with its ``Description``, ``EntityId``
+            and ``Uid`` columns and a ``#TYPE`` line).
+        host: Which entity is the host; by default the one with ``mem.state``,
+            ``mem.lowfreethreshold`` or ``mem.sysUsage`` rows. An export without one holds
+            VMs only (the host frame then has no counters).
 
     Raises:
-        ValueError: A column of :data:`COLUMNS` is missing, or no host entity is found.
+        ValueError: A column of :data:`COLUMNS` is missing, or a Value or Timestamp does not
+            parse (naming the line).
     """
-    frame = pd.read_csv(path, dtype={"Instance": str})
-    missing = [c for c in ("Value", "Timestamp", "MetricId", "Entity") if c not in frame]
-    if missing:
-        raise ValueError(f"{path}: not a Get-Stat export (missing {', '.join(missing)})")
-    frame = frame[frame["Instance"].fillna("").astype(str).isin(["", "nan"])]
-    stamps = pd.to_datetime(frame["Timestamp"], utc=True)
-    start = stamps.min()
-    frame = frame.assign(time=(stamps - start).dt.total_seconds())
+    path = Path(path)
+    frame, start = _parsed(_read_rows(path), path)
     if host is None:
-        marks = frame[frame["MetricId"].isin(["mem.state.latest", "mem.lowfreethreshold.average"])]
-        if marks.empty:
-            raise ValueError(f"{path}: no host entity (no mem.state or mem.lowfreethreshold rows)")
-        host = str(marks["Entity"].iloc[0])
+        marks = frame[frame["MetricId"].isin(["mem.state.latest", *HOST_MARKS])]
+        host = str(marks["Entity"].iloc[0]) if not marks.empty else ""
     host_frame = _wide(frame[frame["Entity"] == host], "host")
+    if host_frame.empty:
+        host_frame = pd.DataFrame(index=pd.Index(np.unique(frame["time"]), name="time"))
     if "state" in host_frame:
         names = {n: s for s, n in STATE_NUMBERS.items()}
         host_frame["state"] = host_frame["state"].map(
@@ -140,6 +189,7 @@ def read_vcenter(path: Path | str, host: str | None = None) -> EsxtopCapture:
         for vm in dict.fromkeys(frame["Entity"])
         if vm != host
     ]
+    vms = [vm for vm in vms if len(vm)]
     vm_frame = pd.concat(vms) if vms else pd.DataFrame(columns=["vm"])
     times = host_frame.index.to_numpy(float)
     return EsxtopCapture(
@@ -155,8 +205,14 @@ def read_vcenter(path: Path | str, host: str | None = None) -> EsxtopCapture:
     )
 
 
+HOST_MARKS = ("mem.lowfreethreshold.average", "mem.sysUsage.average")
+
+
 def _wide(rows: pd.DataFrame, scope: counters.Scope) -> pd.DataFrame:
+    """One entity's rows as a frame indexed by ``time``, columns in memsim's names (MiB)."""
     names = {metric: name for name, metric in _metrics(scope).items()}
+    if scope == "host":
+        names |= {metric: name for name, metric in HOST_READ_ONLY.items()}
     rows = rows[rows["MetricId"].isin(names)]
     wide = rows.pivot_table(index="time", columns="MetricId", values="Value", aggfunc="last")
     out = pd.DataFrame(index=pd.Index(wide.index.to_numpy(float), name="time"))
