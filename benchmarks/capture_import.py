@@ -53,21 +53,27 @@ def header(columns: int) -> list[str]:
     return cells
 
 
-#: Plausible values (MB, %, flags) of the memory counters, so the import makes a scenario that
-#: validates; a sample moves each by up to 1 % (CPU and other columns are uniform noise).
-BASE = {
+#: Plausible values (MB, %, flags) of the host's and each VM's memory counters, so the import
+#: makes a scenario that validates; a sample moves each by up to 1 % (CPU and other columns are
+#: uniform noise).
+HOST_BASE = {
     "Machine MBytes": 65536, "Kernel MBytes": 1300, "NonKernel MBytes": 60000,
     "Free MBytes": 4200, "Kernel Managed MBytes": 63000, "Kernel MinFree MBytes": 1024,
     "Kernel State": 0, "PShare Shared MBytes": 3000, "PShare Savings MBytes": 2000,
     "Swap Used MBytes": 300, "Total Compressed MBytes": 40,
     "Total Saved By Compression MBytes": 30, "Memctl Current MBytes": 900,
-    "Memctl Target MBytes": 900, "Alloc Min": 0, "Alloc Max": -1, "Alloc Shares": -3,
+    "Memctl Target MBytes": 900,
+}  # fmt: skip
+VM_BASE = {
+    "Alloc Min": 0, "Alloc Max": -1, "Alloc Shares": -3,
     "Memory Size MBytes": 8192, "Memory Granted Size MBytes": 6000,
     "Memory Consumed Size MBytes": 5500, "Target Size MBytes": 6500, "Touched MBytes": 900,
     "% Active Estimate": 10, "Memctl?": 1, "Memctl MBytes": 150, "Memctl Target MBytes": 150,
     "Swapped MBytes": 50, "Zero MBytes": 200, "Shared MBytes": 500, "Shared Saved MBytes": 350,
     "Overhead MBytes": 60, "Compressed Memory MBytes": 7,
 }  # fmt: skip
+#: User worlds (groups 2000+) hold a small fraction of a VM's sizes (48 × 18 MiB granted).
+WORLD_SCALE = 0.003
 STEADY = {"Kernel State", "Alloc Min", "Alloc Max", "Alloc Shares", "Memory Size MBytes",
           "Machine MBytes", "Memctl?"}  # fmt: skip
 
@@ -78,8 +84,10 @@ def write_capture(path: Path, hours: float, columns: int) -> None:
     rng = np.random.default_rng(0)
     start = datetime(2026, 12, 2, 9, 0, 0)
     counters = [c.rsplit("\\", 1)[1] for c in cells[1:]]
-    known = np.array([c in BASE for c in counters])
-    base = np.array([float(BASE.get(c, 0.0)) for c in counters])
+    bases = [HOST_BASE if "\\Memory\\" in c else VM_BASE for c in cells[1:]]
+    known = np.array([c in b for c, b in zip(counters, bases, strict=True)])
+    base = np.array([float(b.get(c, 0.0)) for c, b in zip(counters, bases, strict=True)])
+    base[np.array(["(20" in c for c in cells[1:]])] *= WORLD_SCALE
     wobble = np.array([0.0 if c in STEADY else 0.01 for c in counters])
     with open(path, "w", newline="") as fh:
         fh.write(",".join(f'"{c}"' for c in cells) + "\n")
