@@ -2,8 +2,8 @@
 
 The real ESXi 6.x capture of ``../shared/data/esxtop/`` (unlicensed, kept outside the repo;
 skipped with a reason when absent) must come out as captured: after the warm start the host
-state, swapped and shared-saved memory within 10 % of the capture over its samples, and the
-balloons on the VMs that had them. The repository's synthetic capture checks the commands.
+state, swapped, shared-saved and ballooned memory within 10 % of the capture over its samples,
+and the balloons on the VMs that had them. The repository's synthetic capture checks the commands.
 """
 
 from __future__ import annotations
@@ -75,11 +75,6 @@ def test_balloons_are_on_the_right_vms(replayed: pd.DataFrame) -> None:
 
 
 @needs_real
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met: memsim's entitlement of the idle VMs is above SZTGT (portunus 616 MiB "
-    "against 102 MiB), so in clear their balloons deflate; total ballooned 15 % low",
-)
 def test_total_ballooned_within_10_percent(replayed: pd.DataFrame) -> None:
     assert _error(replayed, "host", "vmmemctl") <= 0.10
 

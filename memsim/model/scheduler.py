@@ -5,12 +5,14 @@ Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (do
 1. each powered-on VM's entitlement by min-funding revocation with the idle memory tax
    (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target
    (:meth:`Host.free_target`, the one definition reclamation follows too: the threshold at
-   which the host climbs out of soft — minFree, not ``esxi6``'s 400 % high threshold);
+   which the host climbs out of soft — minFree, not ``esxi6``'s 400 % high threshold); no VM
+   is entitled to more than the host sees of it, consumed + active × size;
 2. reclamation targets from consumed − entitlement and from limits, split by state:
 
    ===========  ===========================================================================
-   high, clear  no reclamation, except a VM above its limit (balloon, then swap); balloons
-                deflate only as far as the entitlement allows
+   high, clear  no reclamation, except a VM above its limit (balloon, then swap); in high,
+                balloons deflate as far as the guest wants; in clear (``esxi6``), only as far
+                as the entitlement allows
    soft         balloon toward the entitlement (starting ``Memsim.BalloonMargin`` above the
                 soft threshold); swap only what the balloon cannot take (no Tools, at its
                 maximum, driver stuck)
@@ -70,30 +72,15 @@ def schedule(
     """
     vms, on = host.vms, host.on
     consumed = host.consumed()
-    tch = host.touched()
-    lower = host.protected().astype(float)
-    upper = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(tch, demand)).astype(float)
-    free_target = host.free_target()
-    available = host.managed - float(host.overhead().sum() + host.pending.sum()) - free_target
-    tax = settings["Mem.IdleTax"] / 100.0
-    ent = np.zeros(vms.n)
-    idx = np.flatnonzero(on)
-    ent[idx] = entitlement(
-        vms.shares[idx],
-        active_fraction[idx] * vms.size[idx],
-        lower[idx],
-        upper[idx],
-        max(available, 0.0),
-        tax,
-    )
-    ent = np.where(on, ent, vms.size.astype(float))
+    ent, wants = _entitlements(host, active_fraction, demand, settings)
 
     state = host.state
     b = balloons.size
     excess = np.where(on, consumed - ent, 0.0)
     over_limit = np.where(on, host.limited_use() - vms.limit, 0.0)
     if not host.balloon_pressure(settings["Memsim.BalloonMargin"]):
-        want_b = b + np.minimum(excess, 0.0)
+        keep = ent if state == MemState.CLEAR else wants
+        want_b = b + np.minimum(np.where(on, consumed - keep, 0.0), 0.0)
     elif state >= MemState.HARD and not settings["Memsim.BalloonInHard"]:
         want_b = b.astype(float)
     else:
@@ -115,6 +102,36 @@ def schedule(
     swap = np.minimum(swap, room - np.maximum(balloon - b, 0))
     swap = np.where(on, np.maximum(np.floor(swap), 0), 0).astype(np.int64)
     return Targets(ent, balloon, swap)
+
+
+def _entitlements(
+    host: Host, active_fraction: Vec, demand: Index, settings: dict[str, float]
+) -> tuple[Vec, Vec]:
+    """Each VM's entitlement (powered-off VMs: their size) and what its guest wants (pages).
+
+    A VM is entitled to no more than its limit, its size and what its guest wants (the larger
+    of its touched pages and its workload's demand), and no more than the host can see of it:
+    what it consumes plus room at its sampled activity (docs/model.md §6). The touched
+    reservation is the floor.
+    """
+    vms, on = host.vms, host.on
+    lower = host.protected().astype(float)
+    wants = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(host.touched(), demand))
+    seen = host.consumed() + active_fraction * vms.size
+    upper = np.maximum(np.minimum(wants, seen), lower)
+    available = host.managed - float(host.overhead().sum() + host.pending.sum())
+    available -= host.free_target()
+    ent = np.zeros(vms.n)
+    idx = np.flatnonzero(on)
+    ent[idx] = entitlement(
+        vms.shares[idx],
+        active_fraction[idx] * vms.size[idx],
+        lower[idx],
+        upper[idx],
+        max(available, 0.0),
+        settings["Mem.IdleTax"] / 100.0,
+    )
+    return np.where(on, ent, vms.size.astype(float)), wants.astype(float)
 
 
 def follow_growth(host: Host, balloons: Balloons, goal: Index) -> Index:
