@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -33,6 +33,17 @@ WorkersOption = Annotated[
 SchedulerOption = Annotated[
     str | None, typer.Option(help="Run on a running dask cluster (tcp://host:8786).")
 ]
+
+
+def _interrupted(output: Path) -> NoReturn:
+    """Say where an interrupted sweep's finished runs are, and exit as interrupted."""
+    err.print(
+        f"interrupted; finished runs are kept in {output}/sweep.parquet "
+        "(run again with --resume to finish)",
+        markup=False,
+    )
+    said["interrupted"] = True
+    raise typer.Exit(INTERRUPTED) from None
 
 
 def sweep(
@@ -87,13 +98,7 @@ def sweep(
                     progress=advance,
                 )
         except KeyboardInterrupt:
-            err.print(
-                f"interrupted; finished runs are kept in {output}/sweep.parquet "
-                "(run again with --resume to finish)",
-                markup=False,
-            )
-            said["interrupted"] = True
-            raise typer.Exit(INTERRUPTED) from None
+            _interrupted(output)
     if _print_sweep(table, output, metric, quiet=quiet, as_json=as_json):
         raise typer.Exit(1)
 

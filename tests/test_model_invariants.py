@@ -9,9 +9,12 @@ workloads (also before a VM powers on) and run-time settings, at every step:
 * a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
   limit unless a lowered limit is still being followed down (then it only falls);
 * memory within a touched reservation is never compressed or swapped, the balloon never
-  reaches into the reservation, the balloon stays within its maximum, and every entitlement the
-  scheduler decides is at least the touched reservation;
-* admission: the reservations and overheads of the powered-on VMs fit in managed memory;
+  reaches into the reservation (where it grows, granted memory stays at or above it), the
+  balloon stays within its maximum (which leaves the reservation out and is 0 without Tools),
+  and every entitlement, as held and as the scheduler decides it, is at least the touched
+  reservation; the scheduler's swap targets stay within what may be reclaimed;
+* admission: the reservations and overheads of the powered-on VMs (and of those admitted and
+  waiting for free memory to start) fit in managed memory, and a refused VM would not have;
 
 and in every record, the state is the one the thresholds give for the recorded free memory.
 The same seed gives the same results bit for bit.
@@ -138,6 +141,7 @@ def test_rules_hold_at_every_step(text: str) -> None:
     before = reclaimed(sim)
     ceiling = host.ceilings.ceiling.copy()
     balloon_before = balloons.size.copy()
+    granted = host.granted().copy()
     seen = 0
     for t in range(1, 240):
         sim.env.run(until=t)
@@ -163,24 +167,31 @@ def test_rules_hold_at_every_step(text: str) -> None:
         following = now > vms.limit
         assert np.all(now[following & on] <= ceiling[following & on] + 1e-9)
         ceiling = now.copy()
-        # the reservation: nothing compressed or swapped out of it, no balloon into it
+        # the reservation: nothing compressed or swapped out of it
         protected = np.minimum(vms.reservation, host.touched())
         took = reclaimed(sim) > before
         assert np.all(host.granted()[took] >= protected[took])
         before = reclaimed(sim)
-        # the balloon keeps within its maximum, or deflates toward one that fell
+        # the balloon takes no page of the reservation: where it grew, granted memory did
+        # not fall below what the reservation protects (or below what it was, if already so)
         size = balloons.size
+        grew = size > balloon_before
+        assert np.all(host.granted()[grew] >= np.minimum(protected, granted)[grew])
+        # the balloon keeps within its maximum, or deflates toward one that fell
         assert np.all((size <= balloons.maximum) | (size <= balloon_before))
         assert np.all(balloons.maximum <= vms.size - vms.reservation)
         assert np.all(balloons.maximum[~vms.tools] == 0)
         balloon_before = size.copy()
+        granted = host.granted().copy()
         assert np.all(host.entitlement[on] >= protected[on])  # as held between schedules
         goals = schedule(host, balloons, sim.activity.estimate, sim.guests.target, sim.settings)
         assert np.all(goals.entitlement[on] >= protected[on] - 1e-9)
         assert np.all(goals.swap <= host.reclaimable())
-        # admission: what powered-on VMs reserve fits in managed memory, and a VM is refused
-        # only when unreserved memory cannot cover its reservation and overhead
-        reserved = int(np.where(on, vms.reservation + vms.overhead, 0).sum())
+        # admission: what powered-on VMs (and those admitted, waiting to start) reserve fits
+        # in managed memory, and a VM is refused only when unreserved memory cannot cover its
+        # reservation and overhead
+        admitted = on | host.starting
+        reserved = int(np.where(admitted, vms.reservation + vms.overhead, 0).sum())
         assert reserved <= host.managed
         for event in sim.events[seen:]:
             if event["kind"] == "admission_refused":

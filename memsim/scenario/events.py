@@ -31,8 +31,9 @@ from memsim.scenario.advanced import RUNTIME_KEYS, RUNTIME_SETTINGS, SETTINGS, c
 from memsim.scenario.clock import At
 from memsim.scenario.errors import Issue, issues
 from memsim.scenario.host import Host
-from memsim.scenario.machine import SHARE_LEVELS, VM, Workload
+from memsim.scenario.machine import SHARE_LEVELS, VM
 from memsim.scenario.types import Context, Frozen, context_of, within_duration
+from memsim.scenario.workload import Workload
 from memsim.units import MIB
 
 __all__ = ["Event", "PathError", "split_path", "typed_value"]

@@ -15,8 +15,9 @@ from typing import Any
 
 from memsim.scenario.errors import Issue
 from memsim.scenario.events import Event, split_path
-from memsim.scenario.machine import VM, Workload
+from memsim.scenario.machine import VM
 from memsim.scenario.types import Amount, expand_name
+from memsim.scenario.workload import Workload
 from memsim.units import format_duration, format_size
 
 __all__ = ["event_issues"]

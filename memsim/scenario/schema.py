@@ -22,11 +22,12 @@ from memsim.scenario.errors import issues
 from memsim.scenario.events import Event
 from memsim.scenario.expand import machines
 from memsim.scenario.host import Host, Swap
-from memsim.scenario.machine import VM, BalloonDriver, Content, Phase, Trace, Workload
+from memsim.scenario.machine import VM, BalloonDriver
 from memsim.scenario.rules import event_issues
 from memsim.scenario.sweep import Sweep
 from memsim.scenario.types import Amount, Duration, Frozen, expand_name
 from memsim.scenario.warm import StartFrom, warm_issues
+from memsim.scenario.workload import Content, Phase, Trace, Workload
 from memsim.units import format_duration
 
 __all__ = [

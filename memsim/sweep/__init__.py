@@ -90,13 +90,10 @@ def sweep(
         ScenarioError: If the scenario or the grid is invalid (located errors).
         SweepExistsError: If ``output`` holds a sweep and neither resume nor force is set.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = _load(scenario)
-    if isinstance(grid, Mapping):
-        grid = [Axis(path, _values(values)) for path, values in grid.items()]
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    swept = plan(scenario, list(grid), seeds)
+    scenario = scenario if isinstance(scenario, Scenario) else _load(scenario)
+    swept = plan(scenario, _axes(grid), seeds)
     table = execute(
         swept,
         output,
@@ -114,6 +111,13 @@ def sweep(
             output, table, swept.axis_paths, scenario.name, swept.seeds, metric, LABELS[metric]
         )
     return table
+
+
+def _axes(grid: Mapping[str, Sequence[Any]] | Sequence[Axis]) -> list[Axis]:
+    """The grid's axes in order, from a mapping ``{key.path: values}`` or a list of axes."""
+    if isinstance(grid, Mapping):
+        return [Axis(path, _values(values)) for path, values in grid.items()]
+    return list(grid)
 
 
 def _values(values: Any) -> tuple[Any, ...]:

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memsim.model import kernels
-from memsim.model.arrays import Index
+from memsim.model.arrays import U64, Index
 from memsim.model.hashing import mix64
 from memsim.model.largepages import LargePages
 from memsim.model.pages import SOLO, GuestMemory, PageState
@@ -192,23 +192,29 @@ class PageSharing:
         self._credit[vm] = 0.0
 
     # -- sharing --------------------------------------------------------------------------
-    def share(self, pages: Index, owner: Index) -> None:
-        """Hash ``pages`` (private, unique), look them up and share the true matches."""
-        if len(pages) == 0:
-            return
-        gm, table = self.gm, self.table
-        content = gm.content[pages]
+    def _by_key(
+        self, pages: Index, owner: Index
+    ) -> tuple[Index, Index, U64, NDArray[np.uint32], U64]:
+        """``pages``, their owners, contents, salts and hashes, ordered so that equal
+        (salt, hash) keys are adjacent: one stable sort on a combined key (exact below 32-bit
+        hashes; a 64-bit mix otherwise, whose collisions would only split a group)."""
+        table = self.table
+        content = self.gm.content[pages]
         salt = self.domain[owner]
         h = table.key_hash(content)
-        # group equal (salt, hash) keys: one sort on a combined key (exact below 32-bit
-        # hashes; a 64-bit mix otherwise, whose collisions would only split a group)
         if table.hash_bits <= 32:
             combined = (h << np.uint64(32)) | salt.astype(np.uint64)
         else:
             combined = mix64(h ^ (salt.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)))
         order = np.argsort(combined, kind="stable")
-        pages, owner = pages[order], owner[order]
-        content, salt, h = content[order], salt[order], h[order]
+        return pages[order], owner[order], content[order], salt[order], h[order]
+
+    def share(self, pages: Index, owner: Index) -> None:
+        """Hash ``pages`` (private, unique), look them up and share the true matches."""
+        if len(pages) == 0:
+            return
+        gm, table = self.gm, self.table
+        pages, owner, content, salt, h = self._by_key(pages, owner)
         new_group = np.ones(len(pages), dtype=bool)
         new_group[1:] = (salt[1:] != salt[:-1]) | (h[1:] != h[:-1])
         first = np.flatnonzero(new_group)
