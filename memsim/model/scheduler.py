@@ -5,8 +5,8 @@ Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (do
 1. each powered-on VM's entitlement by min-funding revocation with the idle memory tax
    (:mod:`memsim.model.entitlement`), dividing managed − overheads − the free target
    (:meth:`Host.free_target`, the one definition reclamation follows too: the threshold at
-   which the host climbs out of soft — minFree, not ``esxi6``'s 400 % high threshold); no VM
-   is entitled to more than the host sees of it, consumed + active × size;
+   which the host climbs out of soft — minFree, not ``esxi6``'s 400 % high threshold); what
+   the host took from a VM it regains only at its sampled activity;
 2. reclamation targets from consumed − entitlement and from limits, split by state:
 
    ===========  ===========================================================================
@@ -41,6 +41,7 @@ from memsim.model.arrays import Index, Vec
 from memsim.model.entitlement import entitlement
 from memsim.model.host import Host
 from memsim.model.limits import limit_balloon
+from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.states import MemState
 
@@ -110,14 +111,17 @@ def _entitlements(
     """Each VM's entitlement (powered-off VMs: their size) and what its guest wants (pages).
 
     A VM is entitled to no more than its limit, its size and what its guest wants (the larger
-    of its touched pages and its workload's demand), and no more than the host can see of it:
-    what it consumes plus room at its sampled activity (docs/model.md §6). The touched
-    reservation is the floor.
+    of its touched pages and its workload's demand). What the host took from it (its balloon,
+    its compressed and swapped pages) it regains only as far as the host sees it active: the
+    bound is then at most what it consumes plus room at its sampled activity; memory it has
+    never had (a guest still growing) it is entitled to as its guest asks (docs/model.md §6).
+    The touched reservation is the floor.
     """
     vms, on = host.vms, host.on
     lower = host.protected().astype(float)
     wants = np.minimum(np.minimum(vms.limit, vms.size), np.maximum(host.touched(), demand))
-    seen = host.consumed() + active_fraction * vms.size
+    taken = vms.size - host.gm.count(PageState.UNTOUCHED) - host.granted()
+    seen = np.maximum(host.consumed() + active_fraction * vms.size, wants - taken)
     upper = np.maximum(np.minimum(wants, seen), lower)
     available = host.managed - float(host.overhead().sum() + host.pending.sum())
     available -= host.free_target()
