@@ -10,9 +10,8 @@ Every ``Mem.BalancePeriod`` and at once when free memory crosses a threshold (do
 2. reclamation targets from consumed − entitlement and from limits, split by state:
 
    ===========  ===========================================================================
-   high, clear  no reclamation, except a VM above its limit (balloon, then swap); in high,
-                balloons deflate as far as the guest wants; in clear (``esxi6``), only as far
-                as the entitlement allows
+   high, clear  no reclamation, except a VM above its limit (balloon, then swap); balloons
+                deflate only as far as the entitlement allows
    soft         balloon toward the entitlement (starting ``Memsim.BalloonMargin`` above the
                 soft threshold); swap only what the balloon cannot take (no Tools, at its
                 maximum, driver stuck)
@@ -80,8 +79,7 @@ def schedule(
     excess = np.where(on, consumed - ent, 0.0)
     over_limit = np.where(on, host.limited_use() - vms.limit, 0.0)
     if not host.balloon_pressure(settings["Memsim.BalloonMargin"]):
-        keep = ent if state == MemState.CLEAR else wants
-        want_b = b + np.minimum(np.where(on, consumed - keep, 0.0), 0.0)
+        want_b = b + np.minimum(excess, 0.0)
     elif state >= MemState.HARD and not settings["Memsim.BalloonInHard"]:
         want_b = b.astype(float)
     else:
