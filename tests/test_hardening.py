@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sweep_fixtures import write_scenario
 from typer.testing import CliRunner
 
 from memsim.cli import app
@@ -16,6 +15,7 @@ from memsim.scenario.bounds import MAX_DEPTH
 from memsim.scenario.budget import MAX_STEPS, check_fits, estimate
 from memsim.sweep.executors import DASHBOARD, SchedulerUnreachable, connect
 from memsim.units import GIB, parse_duration, parse_size
+from tests.support.sweep_fixtures import write_scenario
 
 runner = CliRunner()
 BASE = """\

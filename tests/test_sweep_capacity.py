@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim.scenario import ScenarioError, load
 from memsim.sweep import capacity
 from memsim.sweep.capacity import _search
+from tests.support.sweep_fixtures import write_scenario
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from sweep_fixtures import write_scenario
 from typer.testing import CliRunner
 
 from memsim.cli import app
+from tests.support.sweep_fixtures import write_scenario
 
 runner = CliRunner()
 

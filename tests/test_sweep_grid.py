@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim.scenario import ScenarioError, load
 from memsim.scenario.sweep import expand_axis
 from memsim.sweep import Axis, parse_grid, plan
+from tests.support.sweep_fixtures import write_scenario
 
 BLOCK = """\
 sweep:

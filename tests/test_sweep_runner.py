@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim import api
 from memsim.scenario import load
 from memsim.sweep import METRICS, Progress, SweepExistsError, read_table, sweep
+from tests.support.sweep_fixtures import write_scenario
 
 GRID = {"vms.web.count": [1, 2], "host.advanced.Mem.IdleTax": [0, 75]}
 

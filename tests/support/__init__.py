@@ -1,0 +1,7 @@
+"""Helper modules the tests share (imported as ``tests.support.<module>``).
+
+- ``helpers``: small scenarios from YAML text and started, not yet run, simulations.
+- ``synthetic_results``: plausible :class:`memsim.results.Results` built without the engine.
+- ``sweep_fixtures``: a small, fast scenario file for the sweep tests.
+- ``malformed_catalogue``: the generated catalogue of malformed scenario files.
+"""
