@@ -12,14 +12,13 @@ import pytest
 from memsim import api
 from memsim.scenario import load
 from memsim.sweep import METRICS, Progress, SweepExistsError, read_table, sweep
-from tests.support.sweep_fixtures import write_scenario
 
 GRID = {"vms.web.count": [1, 2], "host.advanced.Mem.IdleTax": [0, 75]}
 
 
 @pytest.fixture
-def scenario(tmp_path: Path):
-    return load(write_scenario(tmp_path))
+def scenario(write_small_scenario):
+    return load(write_small_scenario())
 
 
 def _numbers(table: pd.DataFrame) -> pd.DataFrame:
