@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from helpers import scenario
-
 from memsim.api import run
+from tests.support.helpers import scenario
 
 IDLE = """
 name: idle-at-power-on

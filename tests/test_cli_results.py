@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from synthetic_results import make_results
 from typer.testing import CliRunner, Result
 
 from memsim.cli import app
 from memsim.scenario import load
+from tests.support.synthetic_results import make_results
 
 runner = CliRunner()
 FIXTURE = Path(__file__).parent / "data" / "esxtop" / "capture.csv"

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import scenario
-from synthetic_results import make_results
 
 from memsim.capture.esxtop import read_esxtop, write_esxtop
 from memsim.capture.vcenter import read_vcenter, write_vcenter
 from memsim.report.style import TimeScale
 from memsim.scenario import ScenarioError, json_schema
 from memsim.scenario.clock import clock_seconds, parse_start
+from tests.support.helpers import scenario
+from tests.support.synthetic_results import make_results
 
 START = datetime(2026, 12, 2, 8, 0)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import scenario
 
 from memsim import counters
 from memsim.api import run
@@ -13,6 +12,7 @@ from memsim.capture.esxtop import format as esxtop
 from memsim.model.cost import CAUSE_LABELS, STALL_CAUSES
 from memsim.results.columns import UNITS
 from memsim.scenario import claims
+from tests.support.helpers import scenario
 
 RUN = """
 name: counters

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from helpers import scenario, started
 
 from memsim.api import run
 from memsim.model.pages import PageState
 from memsim.scenario import apply_overrides, load
+from tests.support.helpers import scenario, started
 
 GROWING = """
 name: growing

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from helpers import scenario
 
 from memsim.engine.build import Mechanisms, content_model, swap_device
 from memsim.engine.simulation import Simulation
@@ -13,6 +12,7 @@ from memsim.model.reclaim.balloon import DriverSpec
 from memsim.model.reclaim.swap import SwapDevice
 from memsim.scenario import VM, Scenario
 from memsim.workload.content import ContentModel
+from tests.support.helpers import scenario
 
 PRESSED = """
 name: pressed

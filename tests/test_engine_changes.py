@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from helpers import scenario, started
 
 from memsim.api import run
 from memsim.scenario import ScenarioError
 from memsim.scenario.advanced import RUNTIME_SETTINGS, SETTINGS
+from tests.support.helpers import scenario, started
 
 BUSY = """
 name: busy

@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from memsim.capture.esxtop import PDH_HEADER, read_esxtop, write_esxtop
 from memsim.capture.fit import provenance, scenario_dict, workload_trace
 from memsim.capture.importer import import_scenario
 from memsim.scenario import load
 from memsim.units import MIB
+from tests.support.synthetic_results import make_results
 
 FIXTURE = Path(__file__).parent / "data" / "esxtop" / "capture.csv"
 REAL_DIR = Path(__file__).parents[1].parent / "shared" / "data" / "esxtop"

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import started
 
 from memsim.engine.simulation import Simulation
 from memsim.model.pages import PageState
 from memsim.model.segments import random_ranks
+from tests.support.helpers import started
 
 SEEDS = 40
 #: chi-square critical values at p = 0.001 by degrees of freedom

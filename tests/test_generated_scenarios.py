@@ -9,7 +9,6 @@ ScenarioError (and is then not run); 300 or more scenarios are run.
 from __future__ import annotations
 
 import numpy as np
-from helpers import scenario
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from memsim.engine import processes
 from memsim.engine.simulation import Simulation
 from memsim.scenario import ScenarioError
 from memsim.scenario.advanced import PROFILES
+from tests.support.helpers import scenario
 
 RUNS = 300
 DURATION = 90  # seconds

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sweep_fixtures import write_scenario
 from typer.testing import CliRunner
 
 from memsim.cli import app
@@ -165,8 +164,10 @@ def test_cli_refuses_what_cannot_fit_unless_allowed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("workers", ["0", "-1"])
-def test_sweep_workers_below_one_are_usage_errors(tmp_path: Path, workers: str) -> None:
-    path = write_scenario(tmp_path)
+def test_sweep_workers_below_one_are_usage_errors(
+    tmp_path: Path, write_small_scenario, workers: str
+) -> None:
+    path = write_small_scenario()
     result = runner.invoke(
         app, ["sweep", str(path), "-o", str(tmp_path / "o"), "--workers", workers]
     )
@@ -175,8 +176,10 @@ def test_sweep_workers_below_one_are_usage_errors(tmp_path: Path, workers: str) 
         pass
 
 
-def test_an_unreachable_scheduler_is_reported_within_seconds(tmp_path: Path) -> None:
-    path = write_scenario(tmp_path)
+def test_an_unreachable_scheduler_is_reported_within_seconds(
+    tmp_path: Path, write_small_scenario
+) -> None:
+    path = write_small_scenario()
     started = time.monotonic()
     args = ["sweep", str(path), "-o", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"]
     result = runner.invoke(app, args)
@@ -194,8 +197,10 @@ def test_the_local_dashboard_is_served_on_loopback_only() -> None:
     assert link.startswith("http://127.0.0.1:"), link
 
 
-def test_resume_with_a_corrupt_table_explains_and_offers_to_start_over(tmp_path: Path) -> None:
-    path = write_scenario(tmp_path)
+def test_resume_with_a_corrupt_table_explains_and_offers_to_start_over(
+    tmp_path: Path, write_small_scenario
+) -> None:
+    path = write_small_scenario()
     out = tmp_path / "o"
     args = ["sweep", str(path), "-o", str(out), "--grid", "vms.web.count=1,2", "-q"]
     assert runner.invoke(app, args).exit_code == 0

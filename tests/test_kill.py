@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from memsim.results import load_results, store
+from tests.support.synthetic_results import make_results
 
 MEMSIM = [str(Path(sys.executable).with_name("memsim"))]  # the console script
 SCENARIO = """\

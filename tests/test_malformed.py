@@ -1,6 +1,6 @@
-"""The malformed-input catalogue (tests/malformed_catalogue.py): every file ends within 10 s and
-1 GiB, with exit 2 and a located message on every line, or, when it is valid, with a clean run.
-No traceback, whatever the file holds."""
+"""The malformed-input catalogue (tests/support/malformed_catalogue.py): every file ends within
+10 s and 1 GiB, with exit 2 and a located message on every line, or, when it is valid, with a
+clean run. No traceback, whatever the file holds."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from malformed_catalogue import Case, cases, write
 from typer.testing import CliRunner
 
 from memsim.cli import app
+from tests.support.malformed_catalogue import Case, cases, write
 
 runner = CliRunner()
 CATALOGUE = cases()

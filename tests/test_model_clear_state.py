@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import scenario, started
 
 import memsim
 from memsim.model.reclaim.sharing import scan_quota
 from memsim.model.scheduler import schedule
 from memsim.model.states import MemState
 from memsim.scenario.advanced import defaults
+from tests.support.helpers import scenario, started
 
 
 def _sim(profile: str):  # type: ignore[no-untyped-def]

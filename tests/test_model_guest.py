@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import started
 
 from memsim.model.pages import PageState
+from tests.support.helpers import started
 
 BOOT = """
 name: boot

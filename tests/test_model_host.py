@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import scenario
 
 from memsim.engine.simulation import Simulation
 from memsim.model.pages import PageState
+from tests.support.helpers import scenario
 
 TWO = """
 name: two

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from helpers import scenario, started
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +31,7 @@ from memsim.api import run
 from memsim.model.pages import PageState
 from memsim.model.scheduler import schedule
 from memsim.model.states import MemState, Thresholds
+from tests.support.helpers import scenario, started
 
 RUNTIME_EVENTS = [
     "host.advanced.Mem.IdleTax: {}".format,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import scenario, started
 
 from memsim.engine.simulation import Simulation
 from memsim.model.pages import LARGE_PAGE, PageState, region_layout
 from memsim.scenario.advanced import defaults
+from tests.support.helpers import scenario, started
 
 MIB_PAGES = 256
 

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import started
 
 from memsim.model.limits import Ceilings, limit_balloon
 from memsim.model.scheduler import schedule
 from memsim.model.states import MemState
+from tests.support.helpers import started
 
 
 def test_a_raised_limit_applies_at_once_and_a_lowered_one_is_followed_down() -> None:

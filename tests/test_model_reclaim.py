@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import started
 
 from memsim.engine.simulation import Simulation
 from memsim.model.pages import PageState
 from memsim.model.reclaim.pipeline import reclaim
+from tests.support.helpers import started
 
 LOADED = """
 name: loaded

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import scenario
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from memsim.model.pages import PageState
 from memsim.model.states import MemState
 from memsim.scenario import ScenarioError
 from memsim.units import MIB, PAGE_SIZE
+from tests.support.helpers import scenario
 
 PAGES_PER_MIB = MIB // PAGE_SIZE
 

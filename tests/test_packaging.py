@@ -69,9 +69,8 @@ def test_every_module_the_tests_import_is_declared() -> None:
     for spec in project["dependencies"] + project["optional-dependencies"]["dev"]:
         name = spec.split(">")[0].split("<")[0].split("[")[0].split("=")[0].strip().lower()
         declared.add({"ruamel.yaml": "ruamel", "ipython": "IPython"}.get(name, name))
-    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"sweep_fixtures"}
-    used = set().union(*(_imported(p) for p in (ROOT / "tests").glob("*.py")))
-    third_party = used - set(sys.stdlib_module_names) - local - {"__future__"}
+    used = set().union(*(_imported(p) for p in (ROOT / "tests").rglob("*.py")))
+    third_party = used - set(sys.stdlib_module_names) - {"tests", "__future__"}
     assert third_party <= {d.replace("-", "_") for d in declared}, third_party - declared
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import scenario, started
 
 from memsim.api import run
 from memsim.model.reclaim.balloon import SLOW_CYCLES, SLOW_INC, SLOW_MAX, SLOW_MIN
+from tests.support.helpers import scenario, started
 
 SWAPPING = """
 name: swapping

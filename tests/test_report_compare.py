@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from synthetic_results import make_results
-
 from memsim.report import compare
 from memsim.report.html import write_comparison
+from tests.support.synthetic_results import make_results
 
 
 def test_labels_from_names_then_differences() -> None:

@@ -3,11 +3,10 @@
 import re
 from pathlib import Path
 
-from synthetic_results import make_results
-
 from memsim.report.html import report_figures, write_report
 from memsim.results import load_results
 from memsim.results.summary import worst_first
+from tests.support.synthetic_results import make_results
 
 
 def test_report_is_self_contained(tmp_path: Path) -> None:

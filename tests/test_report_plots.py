@@ -8,10 +8,10 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from synthetic_results import make_results
 
 from memsim.report import plots
 from memsim.report.style import COLORS, STATE_COLORS, TimeScale, state_runs
+from tests.support.synthetic_results import make_results
 
 THRESHOLDS = tuple(f"threshold_{s}" for s in ("high", "clear", "soft", "hard", "low"))
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
-from synthetic_results import make_results
 
 from memsim.results import Results, load_results
 from memsim.results.store import run_id
+from tests.support.synthetic_results import make_results
 
 
 def test_frames_are_indexed_by_time() -> None:

@@ -2,10 +2,10 @@
 
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from memsim.report.style import new_figure
 from memsim.results.columns import UNITS, unit_of
+from tests.support.synthetic_results import make_results
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from memsim.results import OutputExistsError, load_results, store
 from memsim.results.atomic import atomic_write, atomic_write_text
 from memsim.results.store import library_versions
+from tests.support.synthetic_results import make_results
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim.scenario import ScenarioError, load
 from memsim.sweep import capacity
@@ -31,8 +30,8 @@ def test_search_finds_the_last_passing_count(limit, max_count, expected, probes)
     assert (bad is None) == (limit >= max_count)
 
 
-def test_capacity_of_a_small_host(tmp_path) -> None:
-    scenario = load(write_scenario(tmp_path))
+def test_capacity_of_a_small_host(write_small_scenario) -> None:
+    scenario = load(write_small_scenario())
     probed: list[tuple[int, bool]] = []
     answer = capacity(scenario, "web", 5.0, max_count=4, probed=lambda c, p: probed.append((c, p)))
     # 1 GiB host, db takes 384 MiB: two 256 MiB web VMs fit, a third makes the host swap
@@ -42,6 +41,6 @@ def test_capacity_of_a_small_host(tmp_path) -> None:
     assert answer.metric == "worst_mean_latency"
 
 
-def test_capacity_checks_the_vm_name(tmp_path) -> None:
+def test_capacity_checks_the_vm_name(write_small_scenario) -> None:
     with pytest.raises(ScenarioError, match="no VM or group named 'nope'"):
-        capacity(load(write_scenario(tmp_path)), "nope", 5.0)
+        capacity(load(write_small_scenario()), "nope", 5.0)

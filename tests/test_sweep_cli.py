@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from sweep_fixtures import write_scenario
 from typer.testing import CliRunner
 
 from memsim.cli import app
@@ -11,8 +10,8 @@ from memsim.cli import app
 runner = CliRunner()
 
 
-def test_sweep_command_writes_and_resumes(tmp_path) -> None:
-    path = write_scenario(tmp_path, "sweep:\n  host.advanced.Mem.IdleTax: [0, 75]\n")
+def test_sweep_command_writes_and_resumes(tmp_path, write_small_scenario) -> None:
+    path = write_small_scenario("sweep:\n  host.advanced.Mem.IdleTax: [0, 75]\n")
     out = tmp_path / "out"
     args = ["sweep", str(path), "-o", str(out), "--grid", "vms.web.count=1,2", "-q"]
     result = runner.invoke(app, args)
@@ -29,8 +28,8 @@ def test_sweep_command_writes_and_resumes(tmp_path) -> None:
     assert "4 runs, 0 failed" in " ".join(resumed.output.split())
 
 
-def test_sweep_command_reports_bad_grids(tmp_path) -> None:
-    path = write_scenario(tmp_path)
+def test_sweep_command_reports_bad_grids(tmp_path, write_small_scenario) -> None:
+    path = write_small_scenario()
     out = str(tmp_path / "out")
     bad = runner.invoke(app, ["sweep", str(path), "-o", out, "--grid", "vms.nope.count=1,2"])
     assert bad.exit_code == 2 and "--grid: vms.nope.count" in bad.output
@@ -40,8 +39,8 @@ def test_sweep_command_reports_bad_grids(tmp_path) -> None:
     assert metric.exit_code == 2 and "--metric" in metric.output
 
 
-def test_capacity_command(tmp_path) -> None:
-    path = write_scenario(tmp_path)
+def test_capacity_command(write_small_scenario) -> None:
+    path = write_small_scenario()
     args = ["capacity", str(path), "--vm", "web", "--max-latency", "5%", "--max-count", "2"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output

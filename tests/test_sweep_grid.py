@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim.scenario import ScenarioError, load
 from memsim.scenario.sweep import expand_axis
@@ -38,8 +37,8 @@ def test_bad_axes_are_refused(axis: object) -> None:
         expand_axis(axis)
 
 
-def test_product_in_grid_order_with_spawned_seeds(tmp_path) -> None:
-    scenario = load(write_scenario(tmp_path, BLOCK))
+def test_product_in_grid_order_with_spawned_seeds(write_small_scenario) -> None:
+    scenario = load(write_small_scenario(BLOCK))
     swept = plan(scenario)
     assert swept.axis_paths == ["vms.web.count", "host.advanced.Mem.IdleTax"]
     assert len(swept.runs) == 2 * 3 * 2
@@ -54,8 +53,8 @@ def test_product_in_grid_order_with_spawned_seeds(tmp_path) -> None:
     assert swept.scenario.sweep is None
 
 
-def test_grid_option_replaces_and_adds_axes(tmp_path) -> None:
-    scenario = load(write_scenario(tmp_path, BLOCK))
+def test_grid_option_replaces_and_adds_axes(write_small_scenario) -> None:
+    scenario = load(write_small_scenario(BLOCK))
     axes = parse_grid(["vms.web.count=3", "vms.db.memory=384MiB,512MiB"])
     swept = plan(scenario, axes, seeds=1)
     assert swept.axis_paths == ["vms.web.count", "host.advanced.Mem.IdleTax", "vms.db.memory"]
@@ -63,20 +62,20 @@ def test_grid_option_replaces_and_adds_axes(tmp_path) -> None:
     assert len(swept.runs) == 1 * 3 * 2
 
 
-def test_no_axes_runs_the_seeds(tmp_path) -> None:
-    swept = plan(load(write_scenario(tmp_path)), seeds=3)
+def test_no_axes_runs_the_seeds(write_small_scenario) -> None:
+    swept = plan(load(write_small_scenario()), seeds=3)
     assert [r.point for r in swept.runs] == [{}, {}, {}]
     assert len({r.seed for r in swept.runs}) == 3
 
 
-def test_errors_are_located(tmp_path) -> None:
+def test_errors_are_located(write_small_scenario) -> None:
     bad = "sweep:\n  vms.web.count: [1, 0]\n  vms.nope.memory: [1GiB]\n  host.memory: []\n"
     with pytest.raises(ScenarioError) as caught:
-        load(write_scenario(tmp_path, bad))
+        load(write_small_scenario(bad))
     assert [e.path for e in caught.value.errors] == ["sweep.host.memory"]
     assert caught.value.errors[0].line == 22
 
-    scenario = load(write_scenario(tmp_path, bad.replace("  host.memory: []\n", "")))
+    scenario = load(write_small_scenario(bad.replace("  host.memory: []\n", "")))
     with pytest.raises(ScenarioError) as caught:
         plan(scenario)
     text = str(caught.value)
@@ -84,8 +83,8 @@ def test_errors_are_located(tmp_path) -> None:
     assert ":21:" in text and "nope" in text  # the unknown VM
 
 
-def test_bad_grid_options(tmp_path) -> None:
-    scenario = load(write_scenario(tmp_path))
+def test_bad_grid_options(write_small_scenario) -> None:
+    scenario = load(write_small_scenario())
     with pytest.raises(ScenarioError, match="--grid"):
         parse_grid(["vms.web.count"])
     with pytest.raises(ScenarioError, match="--grid: vms.web.memory"):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_fixtures import write_scenario
 
 from memsim import api
 from memsim.scenario import load
@@ -18,8 +17,8 @@ GRID = {"vms.web.count": [1, 2], "host.advanced.Mem.IdleTax": [0, 75]}
 
 
 @pytest.fixture
-def scenario(tmp_path: Path):
-    return load(write_scenario(tmp_path))
+def scenario(write_small_scenario):
+    return load(write_small_scenario())
 
 
 def _numbers(table: pd.DataFrame) -> pd.DataFrame:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic_results import make_results
 
 from memsim.capture.compare import compare_capture
 from memsim.capture.vcenter import COLUMNS, read_vcenter, write_vcenter
+from tests.support.synthetic_results import make_results
 
 
 def test_export_is_get_stat_long_form(tmp_path: Path) -> None:

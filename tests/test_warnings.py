@@ -2,10 +2,10 @@
 reached) and the contradictory claim that is an error."""
 
 import pytest
-from helpers import scenario
 
 from memsim import api
 from memsim.scenario import ScenarioError, apply_overrides, loads
+from tests.support.helpers import scenario
 
 BASE = """
 name: w

@@ -1,4 +1,7 @@
-"""Small, fast scenarios for the sweep tests: a 1 GiB host, two or three small VMs, 5 min."""
+"""Small, fast scenarios for the sweep tests: a 1 GiB host, two or three small VMs, 5 min.
+
+Tests write it through the ``write_small_scenario`` fixture (``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 

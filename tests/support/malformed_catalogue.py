@@ -7,7 +7,7 @@ bad values over every key. ``tests/test_malformed.py`` checks that each ends wit
 
 Write the catalogue into a folder to look at it::
 
-    python tests/malformed_catalogue.py /tmp/catalogue
+    python tests/support/malformed_catalogue.py /tmp/catalogue
 """
 
 from __future__ import annotations
