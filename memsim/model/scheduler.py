@@ -72,7 +72,7 @@ def schedule(
     """
     vms, on = host.vms, host.on
     consumed = host.consumed()
-    ent, wants = _entitlements(host, active_fraction, demand, settings)
+    ent = _entitlements(host, active_fraction, demand, settings)
 
     state = host.state
     b = balloons.size
@@ -105,8 +105,8 @@ def schedule(
 
 def _entitlements(
     host: Host, active_fraction: Vec, demand: Index, settings: dict[str, float]
-) -> tuple[Vec, Vec]:
-    """Each VM's entitlement (powered-off VMs: their size) and what its guest wants (pages).
+) -> Vec:
+    """Each VM's entitlement in pages (powered-off VMs: their size).
 
     A VM is entitled to no more than its limit, its size and what its guest wants (the larger
     of its touched pages and its workload's demand). What the host took from it (its balloon,
@@ -133,7 +133,7 @@ def _entitlements(
         max(available, 0.0),
         settings["Mem.IdleTax"] / 100.0,
     )
-    return np.where(on, ent, vms.size.astype(float)), wants.astype(float)
+    return np.where(on, ent, vms.size.astype(float))
 
 
 def follow_growth(host: Host, balloons: Balloons, goal: Index) -> Index:
