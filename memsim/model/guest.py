@@ -173,12 +173,14 @@ class Guests:
         start = host.gm.sizes[vms] - self.boot_left[vms]
         owner, rank = repeat_ranges(vms, start, start + count[vms])
         pages = host.gm.by_rank(owner, rank)
-        ballooned = host.gm.state[pages] == PageState.BALLOONED
-        keep = ~ballooned
+        # the balloon's pages are the driver's, whatever the guest did with them (a touch of
+        # one may have paged it): zeroing passes over them
+        held = rank >= self.balloons.region_start()[owner]
+        keep = ~held
         zeros = np.zeros(int(keep.sum()), dtype=np.uint64)
         written = self._back(pages[keep], owner[keep], rank[keep], zeros, False)
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
-        done += np.bincount(owner[ballooned], minlength=host.vms.n)
+        done += np.bincount(owner[held], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
         self._count_blocked(count - done, count, 1.0)
 
