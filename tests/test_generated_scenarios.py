@@ -123,7 +123,7 @@ def test_generated_scenarios_run_and_keep_the_invariants(text: str) -> None:
         host.check_identity()
         assert host.free() >= 0
         assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
-        assert np.array_equal(host.gm.away.keys, host.gm.recount_away(balloons.region_start()))
+        assert np.array_equal(host.gm.away.keys(), host.gm.recount_away(balloons.region_start()))
         # within its maximum, or deflating toward one that fell (Tools stopped, a lower cap)
         assert np.all((balloons.size <= balloons.maximum) | (balloons.size <= before))
         assert np.all(balloons.maximum[~host.vms.tools] == 0)

@@ -156,7 +156,12 @@ def test_rules_hold_at_every_step(text: str) -> None:
             assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
             # the index of pages a touch can fault on, kept incrementally, is exact too
             region = balloons.region_start()
-            assert np.array_equal(host.gm.away.keys, host.gm.recount_away(region))
+            assert np.array_equal(host.gm.away.keys(), host.gm.recount_away(region))
+            # its per-VM counts and its key-order selection agree with the keys
+            keys = host.gm.away.keys()
+            owner = host.gm.vm_of(keys)
+            assert np.array_equal(host.gm.away.counts, np.bincount(owner, minlength=len(region)))
+            assert np.array_equal(host.gm.away.select(np.arange(len(keys))), keys)
             for v in np.flatnonzero(region < host.gm.ws):  # the balloon's ranks: all away
                 ranks = np.arange(region[v], host.gm.ws[v])
                 away = host.gm.state[host.gm.by_rank(np.full(len(ranks), v), ranks)]

@@ -9,24 +9,41 @@ not resident (docs/model.md §2–§5). Those pages are of two kinds:
   guest paged out while they were ballooned, which stay paged out after the balloon deflates
   until they are touched or rewritten. These are the index.
 
-The index is one sorted array of keys ``offsets[vm] + rank``, so a VM's entries are a
-contiguous run and its count is two binary searches. It changes only where such a page enters
-or leaves (the same places that keep :attr:`GuestMemory.exposed
-<memsim.model.pages.GuestMemory.exposed>` exact), by the number of pages that change: the
-guest then draws its faults directly from it (:meth:`memsim.model.guest.Guests.access`)
-instead of drawing every touch to find the few that fault.
+An entry is a key ``offsets[vm] + rank``. Read in key order, a VM's entries are a contiguous
+run of the sorted key list, and the guest picks its faults by position in that list
+(:meth:`AwayIndex.runs`, :meth:`AwayIndex.select`): the k-th entry of a VM is its k-th
+smallest away rank. The list itself is never stored — a copy on every change would cost the
+whole index (millions of keys on a large host) for a handful of pages. Instead:
+
+* a flag per key says whether it is in the index;
+* a count per VM gives each run's length, and their running sum where each run starts;
+* a Fenwick tree (binary indexed tree) over blocks of :data:`BLOCK` keys counts the entries
+  of every block, so the key at a position is found by descending the tree to its block
+  (log₂ of the number of blocks steps) and scanning that block's flags.
+
+An entry entering or leaving sets its flag and adjusts its VM's count and the tree: the cost
+is the pages that change, each a few tree steps. The index changes only where such a page
+enters or leaves (the same places that keep :attr:`GuestMemory.exposed
+<memsim.model.pages.GuestMemory.exposed>` exact): the guest then draws its faults directly
+from it (:meth:`memsim.model.guest.Guests.access`) instead of drawing every touch to find the
+few that fault.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
+from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
+#: keys per block of the Fenwick tree: the scan that ends a :meth:`AwayIndex.select`
+BLOCK = 64
+
 
 class AwayIndex:
-    """Sorted keys ``offsets[vm] + rank`` of the non-resident working-set pages below each VM's
-    balloon region.
+    """The non-resident working-set pages below each VM's balloon region, as keys
+    ``offsets[vm] + rank`` addressed by their position in key order.
 
     Args:
         offsets: first global page of each VM, and the total (``GuestMemory.offsets``).
@@ -34,20 +51,21 @@ class AwayIndex:
 
     def __init__(self, offsets: Index) -> None:
         self.offsets = offsets
-        self.keys = np.zeros(0, dtype=np.int64)
+        total = int(offsets[-1])
+        self.flag = np.zeros(total, dtype=np.bool_)  #: whether each key is in the index
+        self.counts = np.zeros(len(offsets) - 1, dtype=np.int64)  #: entries per VM
+        #: 1-based Fenwick tree of the entries per block of :data:`BLOCK` keys
+        self.tree = np.zeros(-(-total // BLOCK) + 1, dtype=np.int64)
 
     def add(self, owner: Index, rank: Index) -> None:
         """Pages ``(owner, rank)``, not in the index, enter it."""
-        if len(owner) == 0:
-            return
-        new = np.sort(self.offsets[owner] + rank)
-        self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)
+        if len(owner):
+            _move(self.flag, self.counts, self.tree, owner, self.offsets[owner] + rank, True)
 
     def remove(self, owner: Index, rank: Index) -> None:
         """Pages ``(owner, rank)``, all in the index, leave it."""
-        if len(owner) == 0:
-            return
-        self.keys = np.delete(self.keys, np.searchsorted(self.keys, self.offsets[owner] + rank))
+        if len(owner):
+            _move(self.flag, self.counts, self.tree, owner, self.offsets[owner] + rank, False)
 
     def move(self, owner: Index, rank: Index, sign: int) -> None:
         """:meth:`add` (``sign`` +1) or :meth:`remove` (−1)."""
@@ -57,12 +75,61 @@ class AwayIndex:
             self.remove(owner, rank)
 
     def clear(self, vm: int) -> None:
-        """Every entry of VM ``vm`` leaves (power-off)."""
-        lo, hi = np.searchsorted(self.keys, self.offsets[vm : vm + 2])
-        self.keys = np.delete(self.keys, np.arange(lo, hi))
+        """Every entry of VM ``vm`` leaves (power-off): found by position, so the cost is the
+        VM's entries, not its pages."""
+        start, count = self.runs(np.array([vm]))
+        keys = self.select(np.arange(start[0], start[0] + count[0]))
+        _move(self.flag, self.counts, self.tree, np.full(len(keys), vm), keys, False)
 
     def runs(self, vms: Index) -> tuple[Index, Index]:
-        """Where each VM's entries start in :attr:`keys`, and how many there are."""
-        lo = np.searchsorted(self.keys, self.offsets[vms])
-        hi = np.searchsorted(self.keys, self.offsets[vms + 1])
-        return lo, hi - lo
+        """Where each VM's entries start in key order, and how many there are."""
+        start = np.cumsum(self.counts) - self.counts
+        return start[vms], self.counts[vms]
+
+    def select(self, positions: Index) -> Index:
+        """The keys at ``positions`` in key order (each below the number of entries)."""
+        return _select(self.flag, self.tree, positions)
+
+    def keys(self) -> Index:
+        """Every key, in order: a full pass over the flags, for tests only."""
+        return np.flatnonzero(self.flag).astype(np.int64)
+
+
+@njit(cache=True)
+def _move(
+    flag: NDArray[np.bool_], counts: Index, tree: Index, owner: Index, keys: Index, enter: bool
+) -> None:
+    """Set (``enter``) or clear the flags of ``keys`` of VMs ``owner``; update counts and tree."""
+    step = 1 if enter else -1
+    n = len(tree) - 1
+    for i in range(len(keys)):
+        flag[keys[i]] = enter
+        counts[owner[i]] += step
+        b = keys[i] // BLOCK + 1
+        while b <= n:
+            tree[b] += step
+            b += b & -b
+
+
+@njit(cache=True)
+def _select(flag: NDArray[np.bool_], tree: Index, positions: Index) -> Index:
+    """The key with ``positions[i]`` entries before it, for each i: descend the tree to the
+    block holding it, then count flags in that block."""
+    n = len(tree) - 1
+    top = 1
+    while top * 2 <= n:
+        top *= 2
+    out = np.empty(len(positions), dtype=np.int64)
+    for i in range(len(positions)):
+        left, block, step = positions[i], 0, top
+        while step:
+            if block + step <= n and tree[block + step] <= left:
+                block += step
+                left -= tree[block]
+            step //= 2
+        key = block * BLOCK
+        while left or not flag[key]:
+            left -= flag[key]
+            key += 1
+        out[i] = key
+    return out

@@ -362,7 +362,7 @@ class Guests:
         where = pick - np.repeat(indexed, count)  # ≥ 0: the k-th ballooned rank
         rank = region[owner] + where
         listed = np.flatnonzero(where < 0)
-        keys = gm.away.keys[np.repeat(start, count)[listed] + pick[listed]]
+        keys = gm.away.select(np.repeat(start, count)[listed] + pick[listed])
         rank[listed] = keys - gm.offsets[owner[listed]]
         pages = gm.by_rank(owner, rank)
         order = np.argsort(pages)
