@@ -1,4 +1,4 @@
-"""A working set that moves: the guest turns to data it used less (docs/model.md §2).
+"""A working set that moves: the guest turns to data it used less (docs/model.md §8).
 
 A kernel compile works through its source tree: the files it reads and the objects it writes
 this minute are not the ones of the last, so a share of its working set is replaced every

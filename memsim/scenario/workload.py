@@ -143,7 +143,7 @@ class Workload(Frozen):
         active: The working set, touched every sampling period; at most the footprint.
         writes: Share of the working set rewritten per minute (breaks sharing).
         churn: Share of the working set replaced per minute by in-use pages that were cold:
-            the working set moves, as a kernel compile's does (docs/model.md §2, "A working
+            the working set moves, as a kernel compile's does (docs/model.md §8, "A working
             set that moves"). 0: a fixed working set.
         cache: Share of the footprint the guest can drop without paging (page cache).
         heap: Share of the footprint the guest cannot free (a Java-like heap).
