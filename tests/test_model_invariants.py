@@ -85,6 +85,7 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
             f"      footprint: {fp}MiB",
             f"      active: {act}MiB",
             f"      writes: {draw(st.sampled_from(['0%', '10%', '50%']))}",
+            f"      churn: {draw(st.sampled_from(['0%', '30%']))}",
             f"      phases: [{{at: 2min, footprint: {mem}MiB, active: {max(1, mem // 2)}MiB}}]",
         ]
         for _ in range(draw(st.integers(0, 2))):
@@ -100,6 +101,7 @@ def host_scenarios(draw):  # type: ignore[no-untyped-def]
                         f"vms.vm{i}.shares: {draw(st.integers(1, 5000))}",
                         f"vms.vm{i}.workload.footprint: {mem}MiB",
                         f"vms.vm{i}.workload.active: {max(1, fp // 2)}MiB",
+                        f"vms.vm{i}.workload.churn: 60%",
                     ]
                 )
             )

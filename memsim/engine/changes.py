@@ -39,6 +39,7 @@ def apply_workload(sim: Simulation, vm: int, values: dict[str, Any]) -> None:
     g.target[vm] = footprint
     g.set_active(vm, min(max(int(now["active"]), int(heap * footprint)), footprint))
     g.writes[vm] = float(now.get("writes", 0.0))
+    g.churn[vm] = float(now.get("churn", 0.0))
     g.cache[vm] = float(now.get("cache", 0.0))
     g.dataset[vm] = int(now.get("dataset", 0))
     g.reread[vm] = float(now.get("reread") or 0.0)

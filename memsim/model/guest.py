@@ -13,6 +13,8 @@ its effective active size ``a`` (DESIGN.md §3). Each step:
   (page cache re-read, data paged back in).
 * **Writes.** ``writes`` of the working set per minute get fresh contents (COW breaks on shared
   pages, which is what erodes sharing over time).
+* **Churn.** ``churn`` of the working set per minute trades ranks with cold in-use pages
+  (:mod:`memsim.model.churn`): the working set moves.
 * **Accesses.** Working-set pages are touched about once per ``Memsim.TouchPeriod``; a touch of
   a page that is compressed, swapped or paged out by the guest faults and costs time
   (:mod:`memsim.model.cost`). Only VMs with reclaimed pages are sampled, so the cost scales with
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 
 from memsim.model import kernels
 from memsim.model.arrays import Index
+from memsim.model.churn import move_working_sets
 from memsim.model.content import PageContents
 from memsim.model.cost import STALL_CAUSES
 from memsim.model.host import Host
@@ -55,6 +58,7 @@ class Guests:
         self.target = np.zeros(n, dtype=np.int64)  #: footprint the workload wants
         self.active = np.zeros(n, dtype=np.int64)  #: working-set ranks (incl. heap)
         self.writes = np.zeros(n)  #: share of the working set rewritten per minute
+        self.churn = np.zeros(n)  #: share of the working set replaced per minute
         self.cache = np.zeros(n)  #: page-cache share of the footprint
         self.dataset = np.zeros(n, dtype=np.int64)  #: data re-read through the page cache
         self.reread = np.zeros(n)  #: seconds to read the dataset once (0: the touch period)
@@ -119,7 +123,7 @@ class Guests:
         latency: dict[str, float],
         rng: np.random.Generator,
     ) -> None:
-        """One step of every guest: boot zeroing and growth, writes, accesses.
+        """One step of every guest: boot zeroing and growth, writes, churn, accesses.
 
         A guest that stalled for a share s of the last step did only 1 − s of its work, so it
         writes and touches its working set that much less this step: a thrashing guest slows
@@ -135,6 +139,8 @@ class Guests:
         before = self.stall + self.blocked_time
         self.grow(rates[0], rates[1], dt)
         self.write(dt, rng)
+        region = self.balloons.region_start()
+        move_working_sets(self.host.gm, self.churn, self.footprint, region, self.progress, dt, rng)
         self.access(dt, touch_period, rng, latency)
         stalled = self.stall + self.blocked_time - before
         self.progress = 1.0 - np.clip(stalled / dt, 0.0, 1.0)
@@ -157,7 +163,7 @@ class Guests:
             return
         owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
         pages = host.gm.by_rank(owner, rank)
-        content, family, unique = self.content.contents(owner, rank)
+        content, family, unique = self.content.contents(owner, host.gm.origin(owner, rank))
         solo = unique | (family & ~self.family_peer[owner])
         written = self._back(pages, owner, rank, content, solo)
         done = np.bincount(host.gm.vm_of(written), minlength=len(grow))

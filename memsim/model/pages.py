@@ -17,7 +17,11 @@ link       int32   sharing-table slot of a shared page or of a private page's hi
 That is 17 bytes per guest page (4.25 MiB per GiB of guest memory). A page's *rank* gives its
 role in the guest (DESIGN.md §3): with per-VM thresholds ``active ≤ footprint``, ranks below
 ``active`` are the working set, ranks below ``footprint`` are in use, the rest are free in the
-guest. A workload phase moves thresholds; it never rewrites the arrays.
+guest. A workload phase moves thresholds; it never rewrites the arrays. A working set that
+*moves* (``churn``, a kernel compile working through its sources) trades ranks between pages
+(:meth:`GuestMemory.exchange`): the pages keep their data and state, and a page's contents stay
+those of the rank it was laid out at (:meth:`GuestMemory.origin`), so no two pages ever hold
+one VM's unique contents. Only VMs that churn pay for the 4 bytes per page of that record.
 
 Every state change goes through :meth:`GuestMemory.set_state`, which keeps the per-VM count of
 pages in each state exact, so per-step work scales with the pages that change and totals never
@@ -109,6 +113,9 @@ class GuestMemory:
         self.exposed = np.zeros(len(self.sizes), dtype=np.int64)
         #: non-resident working-set pages below each balloon region (what a touch can fault on)
         self.away = AwayIndex(self.offsets)
+        #: the rank each page was laid out at, by its rank now (``None`` until a working set
+        #: moves: until then every page is at its own)
+        self.origins: NDArray[np.uint32] | None = None
 
     @property
     def n_vms(self) -> int:
@@ -171,6 +178,47 @@ class GuestMemory:
         """
         sl = self.slice_of(vm)
         self.order[sl] = region_layout(sl.stop - sl.start, rng)
+        if self.origins is not None:
+            self.origins[sl] = np.arange(sl.stop - sl.start, dtype=np.uint32)
+
+    def origin(self, vms: Pages, ranks: Pages) -> Pages:
+        """The rank at which the page now at rank ``ranks`` of VM ``vms`` was laid out at
+        power-on: what its contents are a function of (``ranks`` itself unless the working set
+        moved)."""
+        if self.origins is None:
+            return ranks
+        return self.origins[self.offsets[vms] + ranks].astype(np.int64)
+
+    def exchange(self, owner: Pages, hot: Pages, cold: Pages) -> None:
+        """The pages at working-set ranks ``hot`` and at cold ranks ``cold`` of VMs ``owner``
+        trade ranks: the working set moves onto pages the guest used less (``churn``).
+
+        Each page keeps its data and state: a cold page the host had swapped or compressed now
+        faults when touched, a reclaimed hot page no longer can. ``exposed`` and :attr:`away`
+        follow (every ``hot`` rank is below the VM's balloon region and every ``cold`` rank at
+        or above its working-set threshold, so only the hot ranks can be in the index). Ranks
+        must not repeat within a VM.
+        """
+        if len(owner) == 0:
+            return
+        base = self.offsets[owner]
+        here, there = base + hot, base + cold
+        leaving = self.state[base + self.order[here].astype(np.int64)]
+        arriving = self.state[base + self.order[there].astype(np.int64)]
+        gone, come = leaving >= PageState.COMPRESSED, arriving >= PageState.COMPRESSED
+        self.exposed += np.bincount(owner[come], minlength=self.n_vms)
+        self.exposed -= np.bincount(owner[gone], minlength=self.n_vms)
+        was = gone | (leaving == PageState.GUEST_SWAPPED)
+        now = come | (arriving == PageState.GUEST_SWAPPED)
+        self.away.remove(owner[was & ~now], hot[was & ~now])
+        self.away.add(owner[now & ~was], hot[now & ~was])
+        if self.origins is None:
+            local = np.arange(len(self.state), dtype=np.int64) - np.repeat(
+                self.offsets[:-1], self.sizes
+            )
+            self.origins = local.astype(np.uint32)
+        for ranks in (self.order, self.origins):
+            ranks[here], ranks[there] = ranks[there], ranks[here]
 
     def expose(self, owner: Pages, rank: Pages, sign: int) -> None:
         """Count host-reclaimed pages entering (+1) or leaving (−1) the working sets.

@@ -198,7 +198,17 @@ RUNTIME_KEYS: dict[str, frozenset[str]] = {
     "host": frozenset(),  # only host.advanced.<setting>, by RUNTIME_SETTINGS
     "vm": frozenset({"limit", "reservation", "shares", "tools", "maxmemctl"}),
     "workload": frozenset(
-        {"footprint", "active", "writes", "cache", "heap", "dataset", "compressible", "content"}
+        {
+            "footprint",
+            "active",
+            "writes",
+            "churn",
+            "cache",
+            "heap",
+            "dataset",
+            "compressible",
+            "content",
+        }
     ),
 }
 """Scenario keys that events may change while the run goes on (the allow-list), per kind of

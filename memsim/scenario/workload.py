@@ -112,6 +112,7 @@ class Phase(Frozen):
     footprint: Amount | None = None
     active: Amount | None = None
     writes: Fraction | None = None
+    churn: Fraction | None = None
     cache: Fraction | None = None
     heap: Fraction | None = None
     dataset: Amount | None = None
@@ -141,6 +142,9 @@ class Workload(Frozen):
         footprint: Memory in use by the guest (kernel, applications, page cache).
         active: The working set, touched every sampling period; at most the footprint.
         writes: Share of the working set rewritten per minute (breaks sharing).
+        churn: Share of the working set replaced per minute by in-use pages that were cold:
+            the working set moves, as a kernel compile's does (docs/model.md §8, "A working
+            set that moves"). 0: a fixed working set.
         cache: Share of the footprint the guest can drop without paging (page cache).
         heap: Share of the footprint the guest cannot free (a Java-like heap).
         dataset: Data the workload reads over and over (a file server, dbench); what does not
@@ -158,6 +162,7 @@ class Workload(Frozen):
     footprint: Amount = Amount(fraction=0.5)
     active: Amount = Amount(fraction=0.1)
     writes: Fraction = 0.02
+    churn: Fraction = 0.0
     cache: Fraction = 0.30
     heap: Fraction = 0.0
     dataset: Amount = Amount(bytes=0)
