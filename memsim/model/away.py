@@ -15,11 +15,12 @@ run of the sorted key list, and the guest picks its faults by position in that l
 smallest away rank. The list itself is never stored — a copy on every change would cost the
 whole index (millions of keys on a large host) for a handful of pages. Instead:
 
-* a flag per key says whether it is in the index;
+* a bit per key says whether it is in the index: one 64-bit word per block of :data:`BLOCK`
+  keys (1/8 byte per guest page);
 * a count per VM gives each run's length, and their running sum where each run starts;
-* a Fenwick tree (binary indexed tree) over blocks of :data:`BLOCK` keys counts the entries
-  of every block, so the key at a position is found by descending the tree to its block
-  (log₂ of the number of blocks steps) and scanning that block's flags.
+* a Fenwick tree (binary indexed tree) over the blocks counts the entries of every block, so
+  the key at a position is found by descending the tree to its block (log₂ of the number of
+  blocks steps) and then finding the right set bit in that block's word.
 
 An entry entering or leaving sets its flag and adjusts its VM's count and the tree: the cost
 is the pages that change, each a few tree steps. The index changes only where such a page
@@ -37,7 +38,8 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
-#: keys per block of the Fenwick tree: the scan that ends a :meth:`AwayIndex.select`
+#: keys per block of the Fenwick tree: the bits of one word, searched at the end of a
+#: :meth:`AwayIndex.select`
 BLOCK = 64
 
 
@@ -52,20 +54,22 @@ class AwayIndex:
     def __init__(self, offsets: Index) -> None:
         self.offsets = offsets
         total = int(offsets[-1])
-        self.flag = np.zeros(total, dtype=np.bool_)  #: whether each key is in the index
+        blocks = -(-total // BLOCK)
+        #: bit ``key % BLOCK`` of word ``key // BLOCK``: whether ``key`` is in the index
+        self.bits = np.zeros(blocks, dtype=np.uint64)
         self.counts = np.zeros(len(offsets) - 1, dtype=np.int64)  #: entries per VM
-        #: 1-based Fenwick tree of the entries per block of :data:`BLOCK` keys
-        self.tree = np.zeros(-(-total // BLOCK) + 1, dtype=np.int64)
+        #: 1-based Fenwick tree of the entries per block
+        self.tree = np.zeros(blocks + 1, dtype=np.int64)
 
     def add(self, owner: Index, rank: Index) -> None:
         """Pages ``(owner, rank)``, not in the index, enter it."""
         if len(owner):
-            _move(self.flag, self.counts, self.tree, owner, self.offsets[owner] + rank, True)
+            _move(self.bits, self.counts, self.tree, owner, self.offsets[owner] + rank, True)
 
     def remove(self, owner: Index, rank: Index) -> None:
         """Pages ``(owner, rank)``, all in the index, leave it."""
         if len(owner):
-            _move(self.flag, self.counts, self.tree, owner, self.offsets[owner] + rank, False)
+            _move(self.bits, self.counts, self.tree, owner, self.offsets[owner] + rank, False)
 
     def move(self, owner: Index, rank: Index, sign: int) -> None:
         """:meth:`add` (``sign`` +1) or :meth:`remove` (−1)."""
@@ -79,7 +83,7 @@ class AwayIndex:
         VM's entries, not its pages."""
         start, count = self.runs(np.array([vm]))
         keys = self.select(np.arange(start[0], start[0] + count[0]))
-        _move(self.flag, self.counts, self.tree, np.full(len(keys), vm), keys, False)
+        _move(self.bits, self.counts, self.tree, np.full(len(keys), vm), keys, False)
 
     def runs(self, vms: Index) -> tuple[Index, Index]:
         """Where each VM's entries start in key order, and how many there are."""
@@ -88,33 +92,37 @@ class AwayIndex:
 
     def select(self, positions: Index) -> Index:
         """The keys at ``positions`` in key order (each below the number of entries)."""
-        return _select(self.flag, self.tree, positions)
+        return _select(self.bits, self.tree, positions)
 
     def keys(self) -> Index:
-        """Every key, in order: a full pass over the flags, for tests only."""
-        return np.flatnonzero(self.flag).astype(np.int64)
+        """Every key, in order: a full pass over the bits, for tests only."""
+        flags = np.unpackbits(self.bits.view(np.uint8), bitorder="little")
+        return np.flatnonzero(flags).astype(np.int64)
 
 
 @njit(cache=True)
 def _move(
-    flag: NDArray[np.bool_], counts: Index, tree: Index, owner: Index, keys: Index, enter: bool
+    bits: NDArray[np.uint64], counts: Index, tree: Index, owner: Index, keys: Index, enter: bool
 ) -> None:
-    """Set (``enter``) or clear the flags of ``keys`` of VMs ``owner``; update counts and tree."""
+    """Set (``enter``) or clear the bits of ``keys`` of VMs ``owner``; update counts and tree."""
     step = 1 if enter else -1
     n = len(tree) - 1
     for i in range(len(keys)):
-        flag[keys[i]] = enter
+        block = keys[i] // BLOCK
+        bit = np.uint64(1) << np.uint64(keys[i] % BLOCK)
+        bits[block] = (bits[block] | bit) if enter else (bits[block] & ~bit)
         counts[owner[i]] += step
-        b = keys[i] // BLOCK + 1
+        b = block + 1
         while b <= n:
             tree[b] += step
             b += b & -b
 
 
 @njit(cache=True)
-def _select(flag: NDArray[np.bool_], tree: Index, positions: Index) -> Index:
+def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
     """The key with ``positions[i]`` entries before it, for each i: descend the tree to the
-    block holding it, then count flags in that block."""
+    block holding it, then drop that many lowest set bits of the block's word and take the
+    lowest one left."""
     n = len(tree) - 1
     top = 1
     while top * 2 <= n:
@@ -127,9 +135,11 @@ def _select(flag: NDArray[np.bool_], tree: Index, positions: Index) -> Index:
                 block += step
                 left -= tree[block]
             step //= 2
-        key = block * BLOCK
-        while left or not flag[key]:
-            left -= flag[key]
-            key += 1
-        out[i] = key
+        word = bits[block]
+        for _ in range(left):
+            word &= word - np.uint64(1)
+        offset = 0
+        while not (word >> np.uint64(offset)) & np.uint64(1):
+            offset += 1
+        out[i] = block * BLOCK + offset
     return out
