@@ -67,3 +67,15 @@ def test_no_test_imports_a_helper_by_its_bare_name() -> None:
 )
 def test_the_guard_finds_bare_imports(source: str, expected: list[tuple[int, str]]) -> None:
     assert bare_imports(source) == expected
+
+
+def test_helpers_live_only_in_tests_support() -> None:
+    """A helper module put beside the tests (``tests/foo.py``) could be imported by its bare
+    name without the guard above knowing it: every top-level module is a test module."""
+    allowed = {"__init__.py", "conftest.py"}
+    stray = [
+        p.name
+        for p in ROOT.glob("*.py")
+        if p.name not in allowed and not p.name.startswith("test_")
+    ]
+    assert not stray, stray
