@@ -24,12 +24,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import backing_kernels
 from memsim.model.arrays import Index, Vec
 from memsim.model.limits import Ceilings
 from memsim.model.pages import GuestMemory, PageState
 from memsim.model.reclaim.compression import Compressor
 from memsim.model.reclaim.sharing import PageSharing
-from memsim.model.segments import cumsum_within
 from memsim.model.states import MemState, Thresholds
 from memsim.model.vms import VMParams
 from memsim.units import MIB, PAGE_SIZE
@@ -299,15 +299,12 @@ class Host:
         """
         gm = self.gm
         state = gm.state[pages]
-        needs, cost = self._cost(state, owner, pages)
-        want = np.bincount(owner[needs], weights=cost[needs], minlength=gm.n_vms)
-        ok = self.grant(want.astype(np.int64))
+        cost = self._cost(state, owner, pages)
+        want = backing_kernels.demand(state, owner, cost, gm.n_vms)
+        ok = self.grant(want)
         if np.any(ok < want):
             # each VM writes its first pages that need memory while the grant covers them
-            spent = np.zeros(len(pages))
-            need_idx = np.flatnonzero(needs)
-            spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
-            keep = ~needs | (spent <= ok[owner])
+            keep = backing_kernels.within_grant(state, owner, cost, ok)
             pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
         shared = state == PageState.SHARED
         self.sharing.break_cow(pages[shared], owner[shared])
@@ -323,17 +320,13 @@ class Host:
 
     def demand(self, pages: Index, owner: Index) -> Index:
         """Machine pages each VM needs to write ``pages`` (see :meth:`back`)."""
-        needs, cost = self._cost(self.gm.state[pages], owner, pages)
-        want = np.bincount(owner[needs], weights=cost[needs], minlength=self.gm.n_vms)
-        return want.astype(np.int64)
+        state = self.gm.state[pages]
+        return backing_kernels.demand(state, owner, self._cost(state, owner, pages), self.gm.n_vms)
 
-    def _cost(
-        self, state: NDArray[np.uint8], owner: Index, pages: Index
-    ) -> tuple[NDArray[np.bool_], Index]:
-        """Which written pages need a machine page, and how many (a whole 2 MiB region for the
-        first touch of a region backed by a large page, :meth:`LargePages.cost`)."""
-        needs = state != PageState.PRIVATE
-        return needs, self.sharing.lpages.cost(pages, owner, state == PageState.UNTOUCHED)
+    def _cost(self, state: NDArray[np.uint8], owner: Index, pages: Index) -> Index:
+        """Machine pages each written page needs if it is not private (a whole 2 MiB region for
+        the first touch of a region backed by a large page, :meth:`LargePages.cost`)."""
+        return self.sharing.lpages.cost(pages, owner, state == PageState.UNTOUCHED)
 
 
 def _mib(pages: int) -> str:

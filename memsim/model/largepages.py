@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from memsim.model import backing_kernels
 from memsim.model.arrays import Index, Mask
 from memsim.model.pages import LARGE_PAGE, GuestMemory, PageState
 from memsim.model.segments import repeat_ranges
@@ -70,48 +71,40 @@ class LargePages:
         return self.large[self.region_of(pages, owner)]
 
     # -- backing ----------------------------------------------------------------------------
-    def _whole(self, pages: Index, owner: Index) -> tuple[Index, Mask]:
-        """For untouched ``pages``: their regions, and whether each page's region is backed
-        whole by this touch (a large-page VM, large pages allowed, the region all untouched)."""
-        regions = self.region_of(pages, owner)
-        whole = self.wanted[owner] & self.allowed
-        if whole.any():
-            cand, idx = np.unique(regions[whole], return_index=True)
-            cand_owner = owner[whole][idx]
-            members, member_vm = self.pages_of(cand, cand_owner)
-            busy = self.gm.state[members] != PageState.UNTOUCHED
-            busy_regions = self.region_of(members[busy], member_vm[busy])
-            whole &= ~np.isin(regions, busy_regions)
-        return regions, whole
+    def _regions(self, pages: Index, owner: Index, fresh: Mask) -> tuple[Index, Index] | None:
+        """Which ``fresh`` (untouched) pages are backed with their whole region now, and what
+        each page costs (:func:`~memsim.model.backing_kernels.large_regions`); None when no
+        region can be: no VM backs new memory with large pages, or the host hands none out."""
+        if not (self.allowed and self.wanted.any()):
+            return None
+        gm = self.gm
+        return backing_kernels.large_regions(
+            pages, owner, fresh, gm.offsets, gm.sizes, self.first, self.wanted, gm.state
+        )
 
     def cost(self, pages: Index, owner: Index, fresh: Mask) -> Index:
         """Machine pages each of ``pages`` needs when first touched (``fresh``): a whole
         region's pages for the first page of a region backed whole (in array order), 0 for the
         other pages of that region, 1 otherwise (also for pages that are not fresh)."""
-        cost = np.ones(len(pages), dtype=np.int64)
-        idx = np.flatnonzero(fresh)
-        if len(idx) == 0 or not self.wanted[owner[idx]].any():
-            return cost
-        regions, whole = self._whole(pages[idx], owner[idx])
-        sel = idx[whole]
-        if len(sel) == 0:
-            return cost
-        _, first = np.unique(regions[whole], return_index=True)
-        cost[sel] = 0
-        lo = (regions[whole][first] - self.first[owner[sel][first]]) * LARGE_PAGE
-        cost[sel[first]] = np.minimum(LARGE_PAGE, self.gm.sizes[owner[sel][first]] - lo)
-        return cost
+        regions = self._regions(pages, owner, fresh)
+        return np.ones(len(pages), dtype=np.int64) if regions is None else regions[1]
 
     def back_fresh(self, pages: Index, owner: Index) -> None:
         """Back untouched ``pages``: whole regions as large pages where :meth:`cost` says so,
         single 4 KiB pages elsewhere."""
         gm = self.gm
-        regions, whole = self._whole(pages, owner)
-        gm.set_state(pages[~whole], PageState.PRIVATE, owner[~whole])
-        if not whole.any():
+        regions = self._regions(pages, owner, np.ones(len(pages), dtype=bool))
+        if regions is None:
+            gm.set_state(pages, PageState.PRIVATE, owner)
             return
-        new, idx = np.unique(regions[whole], return_index=True)
-        new_owner = owner[whole][idx]
+        region, cost = regions
+        whole = region >= 0
+        gm.set_state(pages[~whole], PageState.PRIVATE, owner[~whole])
+        lead = whole & (cost > 0)  # the first page of each region backed whole
+        if not lead.any():
+            return
+        order = np.argsort(region[lead])
+        new, new_owner = region[lead][order], owner[lead][order]
         members, member_vm = self.pages_of(new, new_owner)
         gm.set_state(members, PageState.PRIVATE, member_vm)
         self.large[new] = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 
 
@@ -22,18 +23,11 @@ def rank_within(owner: Index) -> Index:
     return out
 
 
-def first_per_owner(owner: Index, quota: Index) -> NDArray[np.bool_]:
-    """Mask keeping, for each owner v, its first ``quota[v]`` items in array order."""
-    return rank_within(owner) < quota[owner]
-
-
 def repeat_ranges(vms: Index, lo: Index, hi: Index) -> tuple[Index, Index]:
-    """For each VM, every integer in [lo, hi): returns (owner, value) arrays."""
-    count = np.maximum(hi - lo, 0)
-    owner = np.repeat(vms, count)
-    starts = np.cumsum(count) - count
-    value = np.arange(int(count.sum())) - np.repeat(starts - lo, count)
-    return owner, value
+    """For each VM, every integer in [lo, hi): returns (owner, value) arrays (compiled: one
+    pass, no temporaries)."""
+    as64 = (np.asarray(a, dtype=np.int64) for a in (vms, lo, hi))
+    return backing_kernels.repeat_ranges(*as64)
 
 
 def random_ranks(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from memsim.model import kernels
+from memsim.model import backing_kernels, kernels
 from memsim.model.arrays import U64, Index
 from memsim.model.hashing import mix64
 from memsim.model.largepages import LargePages
@@ -176,13 +176,22 @@ class PageSharing:
             self._share_seen(broken, broken_owner)
 
     def _share_seen(self, pages: Index, owner: Index) -> None:
-        """Share those of ``pages`` the scanner has visited (position below its count)."""
+        """Share those of ``pages`` the scanner has visited (position below its count) and that
+        are :meth:`_shareable`, found in one compiled pass
+        (:func:`~memsim.model.backing_kernels.seen_shareable`)."""
         gm = self.gm
-        size = gm.sizes[owner]
-        local = pages - gm.offsets[owner]
-        position = ((local - self.scan_start[owner]) % size) * self._inverse[owner] % size
-        seen = (self.scan_pos[owner] >= size) | (position < self.scan_pos[owner])
-        mask = seen & self._shareable(pages)
+        mask = backing_kernels.seen_shareable(
+            pages,
+            owner,
+            gm.offsets,
+            gm.sizes,
+            self.scan_start,
+            self._inverse,
+            self.scan_pos,
+            gm.state,
+            gm.link,
+            self.table.hash_bits >= 64,
+        )
         self.share(pages[mask], owner[mask])
 
     def release(self, vm: int) -> None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 from memsim.model.pages import GuestMemory, PageState
-from memsim.model.segments import first_per_owner
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,7 @@ class Swapper:
         owner, rank = owner[first], rank[first]
         shuffle = self.rng.permutation(len(pages))
         pages, owner, rank = pages[shuffle], owner[shuffle], rank[shuffle]
-        keep = gm.state[pages] == state
-        pages, owner, rank = pages[keep], owner[keep], rank[keep]
-        keep = first_per_owner(owner, want)
+        keep = backing_kernels.first_in_state(pages, owner, gm.state, int(state), want)
         return pages[keep], owner[keep], rank[keep]
 
     def swap_out(self, pages: Index, owner: Index) -> None:
