@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memsim.model import kernels
-from memsim.model.pages import N_STATES, SOLO, PageState
+from memsim.model import backing_kernels, kernels
+from memsim.model.pages import LARGE_PAGE, N_STATES, SOLO, PageState
+from memsim.model.segments import cumsum_within, rank_within
 
 
 def test_constants_agree_with_the_page_model() -> None:
@@ -124,3 +125,143 @@ def test_distinct_draws_are_uniform() -> None:
     assert len(seen) == 20
     expected = draws / 20
     assert ((seen - expected) ** 2 / expected).sum() < 43.82  # chi-square, 19 df, p = 0.001
+
+
+# -- backing kernels (memsim/model/backing_kernels.py) against the numpy they replaced --------
+def test_backing_constants_agree_with_the_page_model() -> None:
+    assert backing_kernels._UNTOUCHED == PageState.UNTOUCHED
+    assert backing_kernels._PRIVATE == PageState.PRIVATE
+    assert backing_kernels._LARGE == LARGE_PAGE
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_repeat_ranges(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    vms = rng.integers(0, 9, rng.integers(0, 6))
+    lo = rng.integers(-5, 40, len(vms))
+    hi = lo + rng.integers(-8, 30, len(vms))
+    count = np.maximum(hi - lo, 0)
+    want_value = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count - lo, count)
+    owner, value = backing_kernels.repeat_ranges(vms, lo, hi)
+    assert np.array_equal(owner, np.repeat(vms, count))
+    assert np.array_equal(value, want_value) and value.dtype == np.int64
+
+
+def _layout(seed: int):  # type: ignore[no-untyped-def]
+    """Three VMs (sizes not multiples of a region), random page states and links: few pages
+    touched or many, so that some 2 MiB regions are all untouched and some not."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 3 * LARGE_PAGE, 3)
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    n = int(offsets[-1])
+    touched = rng.random(n) < rng.choice([0.001, 0.3])
+    state = np.where(touched, rng.integers(0, N_STATES, n), 0).astype(np.uint8)
+    link = rng.choice(np.array([-2, -1, 5], dtype=np.int32), n)
+    pages = rng.permutation(n)[: rng.integers(0, n)].astype(np.int64)
+    owner = np.searchsorted(offsets, pages, side="right") - 1
+    return rng, sizes, offsets, state, link, pages, owner
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), skip_solo=st.booleans())
+def test_seen_shareable(seed: int, skip_solo: bool) -> None:
+    rng, sizes, offsets, state, link, pages, owner = _layout(seed)
+    start = rng.integers(0, sizes)
+    inverse = rng.integers(0, sizes)
+    scanned = rng.integers(0, 2 * sizes)
+    size = sizes[owner]
+    position = ((pages - offsets[owner] - start[owner]) % size) * inverse[owner] % size
+    seen = (scanned[owner] >= size) | (position < scanned[owner])
+    want = seen & (state[pages] == PageState.PRIVATE)
+    if skip_solo:
+        want &= link[pages] != SOLO
+    got = backing_kernels.seen_shareable(
+        pages, owner, offsets, sizes, start, inverse, scanned, state, link, skip_solo
+    )
+    assert np.array_equal(got, want)
+
+
+def _numpy_large_cost(pages, owner, fresh, offsets, sizes, first, wanted, state):  # type: ignore[no-untyped-def]
+    """LargePages.cost and the regions LargePages.back_fresh backed whole, as numpy had them."""
+    cost = np.ones(len(pages), dtype=np.int64)
+    region = np.full(len(pages), -1, dtype=np.int64)
+    idx = np.flatnonzero(fresh & wanted[owner])
+    regions = first[owner[idx]] + (pages[idx] - offsets[owner[idx]]) // LARGE_PAGE
+    cand, at = np.unique(regions, return_index=True)
+    vm = owner[idx][at]
+    lo = (cand - first[vm]) * LARGE_PAGE
+    hi = np.minimum(lo + LARGE_PAGE, sizes[vm])
+    busy = [
+        np.any(state[offsets[v] + a : offsets[v] + b]) for v, a, b in zip(vm, lo, hi, strict=True)
+    ]
+    whole = ~np.isin(regions, cand[np.array(busy, dtype=bool)])
+    sel = idx[whole]
+    _, lead = np.unique(regions[whole], return_index=True)
+    cost[sel] = 0
+    lead_lo = (regions[whole][lead] - first[owner[sel][lead]]) * LARGE_PAGE
+    cost[sel[lead]] = np.minimum(LARGE_PAGE, sizes[owner[sel][lead]] - lead_lo)
+    region[sel] = regions[whole]
+    return region, cost
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_large_regions(seed: int) -> None:
+    rng, sizes, offsets, state, _, pages, owner = _layout(seed)
+    first = np.r_[0, np.cumsum(-(-sizes // LARGE_PAGE))].astype(np.int64)
+    fresh = (state[pages] == PageState.UNTOUCHED) & (rng.random(len(pages)) < 0.9)
+    wanted = rng.random(3) < 0.7
+    args = (pages, owner, fresh, offsets, sizes, first, wanted, state)
+    region, cost = backing_kernels.large_regions(*args)
+    want_region, want_cost = _numpy_large_cost(*args)
+    assert np.array_equal(region, want_region) and np.array_equal(cost, want_cost)
+
+
+def test_large_regions_backs_a_whole_region_once() -> None:
+    # VM 1 (700 pages: regions of 512 and 188) untouched but for one page of its second region
+    sizes = np.array([5, 700], dtype=np.int64)
+    offsets, first = np.array([0, 5, 705]), np.array([0, 1, 3])
+    state = np.zeros(705, dtype=np.uint8)
+    state[5 + 600] = PageState.PRIVATE
+    pages = np.array([5 + 3, 5 + 1, 5 + 520, 5 + 2, 0], dtype=np.int64)
+    owner = np.array([1, 1, 1, 1, 0])
+    fresh = np.array([True, True, True, True, True])
+    wanted = np.array([False, True])
+    region, cost = backing_kernels.large_regions(
+        pages, owner, fresh, offsets, sizes, first, wanted, state
+    )
+    assert region.tolist() == [1, 1, -1, 1, -1] and cost.tolist() == [512, 0, 1, 0, 1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_demand_and_within_grant(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300))
+    state = rng.integers(0, N_STATES, n).astype(np.uint8)
+    owner = rng.integers(0, 4, n)
+    cost = rng.choice(np.array([0, 1, 1, 1, 512]), n)
+    needs = state != PageState.PRIVATE
+    want = np.bincount(owner[needs], weights=cost[needs], minlength=4)
+    got = backing_kernels.demand(state, owner, cost, 4)
+    assert np.array_equal(got, want.astype(np.int64)) and got.dtype == np.int64
+    grant = np.floor(want * rng.random(4)).astype(np.int64)
+    spent = np.zeros(n)
+    need_idx = np.flatnonzero(needs)
+    spent[need_idx] = cumsum_within(owner[need_idx], cost[need_idx])
+    keep = ~needs | (spent <= grant[owner])
+    assert np.array_equal(backing_kernels.within_grant(state, owner, cost, grant), keep)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_first_in_state(seed: int) -> None:
+    rng, _, _, state, _, pages, owner = _layout(seed)
+    quota = rng.integers(0, 40, 3)
+    wanted = int(rng.integers(0, 3))
+    keep = state[pages] == wanted
+    first = np.zeros(len(pages), dtype=bool)
+    first[np.flatnonzero(keep)[rank_within(owner[keep]) < quota[owner[keep]]]] = True
+    got = backing_kernels.first_in_state(pages, owner, state, wanted, quota)
+    assert np.array_equal(got, first)
