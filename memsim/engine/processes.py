@@ -1,11 +1,12 @@
 """The simpy processes of a simulation: each a small loop that calls the domain core.
 
-Periodic: guest step (growth, writes, accesses), balloon drivers (1 s), reclaimer (swap and
-compression toward the scheduler's goals), TPS scanner, active-memory sampler
-(``Mem.SamplePeriod``), memory scheduler (``Mem.BalancePeriod``, or at once when woken by a
-state change), recorder (``record_every``). Scheduled: power-on/off with admission control,
-workload phases and traces, setting events. Processes at the same instant run in the order they
-were started, so a seed fixes the run exactly.
+Periodic: the tick (every step: guest step — growth, writes, accesses —, balloon drivers,
+reclaimer — swap and compression toward the scheduler's goals —, and at the end of the instant
+the state monitor), balloon drivers on their own (1 s) when the step is not 1 s, TPS scanner,
+active-memory sampler (``Mem.SamplePeriod``), memory scheduler (``Mem.BalancePeriod``, or at
+once when woken by a state change), recorder (``record_every``). Scheduled: power-on/off with
+admission control, workload phases and traces, setting events. Processes at the same instant
+run in the order they were started, so a seed fixes the run exactly.
 """
 
 from __future__ import annotations
@@ -29,22 +30,17 @@ Proc = Generator[Any, Any, None]
 
 
 def start(sim: Simulation) -> None:
-    """Start every process of ``sim`` in a fixed order."""
+    """Start every process of ``sim`` in a fixed order.
+
+    The per-step work is one process, :func:`tick`; the balloon drivers have a process of
+    their own only when the step is not their 1 s poll.
+    """
     env = sim.env
-    for proc in (
-        state_monitor,
-        power,
-        workload_changes,
-        setting_events,
-        guest_step,
-        balloon_driver,
-        reclaimer,
-        tps_scanner,
-        sampler,
-        scheduler,
-    ):
+    procs = [power, workload_changes, setting_events, tick]
+    if sim.scenario.step != BALLOON_POLL:
+        procs.append(balloon_driver)
+    for proc in (*procs, tps_scanner, sampler, scheduler, recorder):
         env.process(proc(sim))
-    env.process(recorder(sim))
 
 
 def power(sim: Simulation) -> Proc:
@@ -131,40 +127,70 @@ def setting_events(sim: Simulation) -> Proc:
         sim.wake()
 
 
-def guest_step(sim: Simulation) -> Proc:
-    """Every step: guests grow, write and touch their working sets."""
-    dt = sim.scenario.step
+BALLOON_POLL = 1.0
+"""Seconds between two polls of a balloon driver (docs/model.md §3)."""
+
+
+def tick(sim: Simulation) -> Proc:
+    """Every step: the guests, the balloon drivers (when the step is their poll), the
+    reclaimer, and at the end of the instant the state monitor — one process for what were
+    four, resumed in turn every step.
+
+    Each runs where its own process ran. simpy runs the events of one time in order of
+    priority, then of scheduling. The guests', balloons' and reclaimer's timeouts were
+    scheduled one after another (each scheduled the next step's as it ran), so nothing ever
+    ran between them: the tick's one timeout, scheduled where the guests' was, runs them at
+    the same place. The monitor waited for a step and then for the end of the instant
+    (:class:`EndOfInstant`), which only orders it among the other end-of-instant events —
+    the recorder's — and those are scheduled on the same side of the tick's as of the
+    monitor's. Settling once per step, after every process has acted, keeps a state change
+    from flickering back and forth within one instant; a change still wakes the scheduler
+    at once (:meth:`Simulation.end_of_instant`).
+    """
+    env, dt = sim.env, sim.scenario.step
+    poll = True  # at time 0 the balloon drivers poll in the start order, whatever the step
     while True:
-        sim.swapper.refill(dt)
-        sim.host.compressor.refill(dt)
-        sim.guests.step(dt, sim.rates, sim.settings["Memsim.TouchPeriod"], sim.latency, sim.rng)
-        yield sim.env.timeout(dt)
+        _step(sim, dt, poll)
+        poll = dt == BALLOON_POLL
+        next_step = env.timeout(dt)  # scheduled now, as the guests' step scheduled its own
+        yield EndOfInstant(env)
+        sim.end_of_instant()
+        yield next_step
+
+
+def _step(sim: Simulation, dt: float, poll: bool) -> None:
+    """One step's work: guests grow, write and touch their working sets; the balloon drivers
+    poll their targets if ``poll``; the reclaimer shares, compresses and swaps toward the
+    scheduler's goals, which follow a growing VM every step (:func:`follow_growth`)."""
+    sim.swapper.refill(dt)
+    sim.host.compressor.refill(dt)
+    sim.guests.step(dt, sim.rates, sim.settings["Memsim.TouchPeriod"], sim.latency, sim.rng)
+    if poll:
+        poll_balloons(sim)
+    sim.swap_goal = follow_growth(sim.host, sim.balloons, sim.swap_goal)
+    if sim.swap_goal.any():
+        sim.swap_goal = reclaim_goal(sim.host, sim.swapper, sim.swap_goal)
 
 
 def balloon_driver(sim: Simulation) -> Proc:
-    """Every second: balloon drivers poll their targets (docs/model.md §3)."""
+    """Every second after time 0, when the step is not 1 s: the balloon drivers' polls (the
+    one at time 0 is the tick's, in the start order)."""
     while True:
-        g = sim.guests
-        was_stuck = sim.balloons.stuck.copy()
-        sim.balloons.step(
-            sim.env.now, 1.0, sim.host.on, g.footprint, g.cache, sim.host.reclaimable()
-        )
-        for vm in np.flatnonzero((sim.balloons.stuck != was_stuck) & sim.host.on):
-            kind = "balloon_stuck" if sim.balloons.stuck[vm] else "balloon_responding"
-            sim.log(kind, sim.vms.names[vm])
-        yield sim.env.timeout(1.0)
+        yield sim.env.timeout(BALLOON_POLL)
+        poll_balloons(sim)
 
 
-def reclaimer(sim: Simulation) -> Proc:
-    """Every step: share, compress and swap toward the scheduler's goals, which follow a
-    growing VM every step (:func:`follow_growth`)."""
-    dt = sim.scenario.step
-    host = sim.host
-    while True:
-        sim.swap_goal = follow_growth(host, sim.balloons, sim.swap_goal)
-        if sim.swap_goal.any():
-            sim.swap_goal = reclaim_goal(host, sim.swapper, sim.swap_goal)
-        yield sim.env.timeout(dt)
+def poll_balloons(sim: Simulation) -> None:
+    """Balloon drivers move toward their targets for one poll (docs/model.md §3); a driver
+    that stops or starts responding is logged."""
+    g = sim.guests
+    was_stuck = sim.balloons.stuck.copy()
+    sim.balloons.step(
+        sim.env.now, BALLOON_POLL, sim.host.on, g.footprint, g.cache, sim.host.reclaimable()
+    )
+    for vm in np.flatnonzero((sim.balloons.stuck != was_stuck) & sim.host.on):
+        kind = "balloon_stuck" if sim.balloons.stuck[vm] else "balloon_responding"
+        sim.log(kind, sim.vms.names[vm])
 
 
 def tps_scanner(sim: Simulation) -> Proc:
@@ -238,20 +264,6 @@ class EndOfInstant(simpy.events.Event):
         self._ok = True
         self._value = None
         env.schedule(self, priority=simpy.events.EventPriority(simpy.events.NORMAL + 1))
-
-
-def state_monitor(sim: Simulation) -> Proc:
-    """At the end of every step: limits and the free-memory state after everything the step
-    did (:meth:`Simulation.end_of_instant`).
-
-    Evaluating once per step, after every process has acted, keeps a state change from
-    flickering back and forth within one instant; a change still wakes the scheduler at once.
-    """
-    env = sim.env
-    while True:
-        yield EndOfInstant(env)
-        sim.end_of_instant()
-        yield env.timeout(sim.scenario.step)
 
 
 def recorder(sim: Simulation) -> Proc:
