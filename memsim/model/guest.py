@@ -270,6 +270,8 @@ class Guests:
         larger than the cache misses in proportion; the workload reads it once every
         ``reread`` seconds (its own rate; default the touch period).
         """
+        if not self.dataset.any():  # nothing to read (a Poisson draw of mean 0 takes none)
+            return
         kernel = self.mem_map * self.host.gm.sizes
         room = self.balloons.region_start() - self.footprint * (1.0 - self.cache) - kernel
         hit = np.clip(room / np.maximum(self.dataset, 1), 0.0, 1.0)
@@ -302,6 +304,8 @@ class Guests:
         # balloon reaches into it, or where the guest is still filling it after a deflation
         refilling = (self.footprint < np.minimum(self.active, self.target)) & (paged_out > 0)
         hit = host.on & (self.active > 0) & ((gm.exposed > 0) | into_balloon | refilling)
+        if not hit.any():  # no VM can fault (and drawing for none takes no random numbers)
+            return
         pages, owner, rank = self._draw_faults(hit, dt / touch_period, region, rng)
         if len(pages) == 0:
             return

@@ -299,22 +299,23 @@ class Host:
         """
         gm = self.gm
         state = gm.state[pages]
-        cost = self._cost(state, owner, pages)
-        want = backing_kernels.demand(state, owner, cost, gm.n_vms)
-        ok = self.grant(want)
-        if np.any(ok < want):
-            # each VM writes its first pages that need memory while the grant covers them
-            keep = backing_kernels.within_grant(state, owner, cost, ok)
-            pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
-        shared = state == PageState.SHARED
-        self.sharing.break_cow(pages[shared], owner[shared])
-        compressed = state == PageState.COMPRESSED
-        self.compressor.drop(pages[compressed], owner[compressed])
-        fresh = state == PageState.UNTOUCHED
-        if fresh.any():
-            self.sharing.lpages.back_fresh(pages[fresh], owner[fresh])
-        stale = ~(shared | fresh) & (state != PageState.PRIVATE)
-        gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
+        if (state != PageState.PRIVATE).any():  # else nothing to allocate or to convert
+            cost = self._cost(state, owner, pages)
+            want = backing_kernels.demand(state, owner, cost, gm.n_vms)
+            ok = self.grant(want)
+            if np.any(ok < want):
+                # each VM writes its first pages that need memory while the grant covers them
+                keep = backing_kernels.within_grant(state, owner, cost, ok)
+                pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
+            shared = state == PageState.SHARED
+            self.sharing.break_cow(pages[shared], owner[shared])
+            compressed = state == PageState.COMPRESSED
+            self.compressor.drop(pages[compressed], owner[compressed])
+            fresh = state == PageState.UNTOUCHED
+            if fresh.any():
+                self.sharing.lpages.back_fresh(pages[fresh], owner[fresh])
+            stale = ~(shared | fresh) & (state != PageState.PRIVATE)
+            gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
         gm.rewrite(pages, content)
         return pages
 

@@ -129,6 +129,8 @@ class Balloons:
         inside = (now >= self._start) & (now < self._end)
         phase = np.floor(np.where(inside, now - self._start, 0.0) / self._period)
         self.stuck = inside & (np.isinf(self._period) | (phase % 2 == 0))
+        if self._idle():
+            return
         works = on & self.tools & ~self.stuck
         factor = self.factor
         target = np.clip(self.target, 0, self.maximum)
@@ -152,6 +154,15 @@ class Balloons:
         shrink = on & ~self.stuck & (target < self.size)
         back = np.minimum(self.size - target, np.floor(DEFLATE * factor * dt).astype(np.int64))
         self._deflate(np.where(shrink, back, 0))
+
+    def _idle(self) -> bool:
+        """Whether a poll can change nothing: no balloon, no target and no driver still
+        allocating at its sleeping rate (so none inflates, deflates or changes its rate)."""
+        return not (
+            self.size.any()
+            or self.slow_cycles.any()
+            or (np.minimum(self.target, self.maximum) > 0).any()
+        )
 
     def _pace(self, want: Index, free: Index, seconds: Vec) -> tuple[Index, NDArray[np.bool_]]:
         """Pages each driver allocates in this poll, and whether it allocated sleeping.
