@@ -156,13 +156,12 @@ class Balloons:
         self._deflate(np.where(shrink, back, 0))
 
     def _idle(self) -> bool:
-        """Whether a poll can change nothing: no balloon, no target and no driver still
-        allocating at its sleeping rate (so none inflates, deflates or changes its rate)."""
-        return not (
-            self.size.any()
-            or self.slow_cycles.any()
-            or (np.minimum(self.target, self.maximum) > 0).any()
-        )
+        """Whether a poll can change nothing: every balloon is at its target (none where
+        there is no target) and no driver is still allocating at its sleeping rate, so none
+        inflates, deflates or changes its rate."""
+        if self.slow_cycles.any():
+            return False
+        return bool((np.clip(self.target, 0, self.maximum) == self.size).all())
 
     def _pace(self, want: Index, free: Index, seconds: Vec) -> tuple[Index, NDArray[np.bool_]]:
         """Pages each driver allocates in this poll, and whether it allocated sleeping.
