@@ -318,12 +318,29 @@ class Guests:
         guest_n = np.bincount(owner[guest], minlength=n)
         self.guest_swapped_in += guest_n
         paging = guest_n * latency["guest_swap"]
-        stall = paging
         paged = guest & (state == PageState.BALLOONED)
         gm.set_state(pages[paged], PageState.GUEST_SWAPPED, owner[paged])
-        # host faults: need a machine page each
-        host_fault = state >= PageState.COMPRESSED  # compressed or swapped (either kind)
         leaving = guest & (rank < region[owner]) & (state == PageState.GUEST_SWAPPED)
+        unzip, swapin = self._fault_in(pages, owner, rank, state, leaving, dt, latency)
+        for cause, seconds in (("guestPaging", paging), ("decompress", unzip), ("swapin", swapin)):
+            self.stall_by[cause] += seconds
+        self.stall += paging + unzip + swapin
+
+    def _fault_in(
+        self,
+        pages: Index,
+        owner: Index,
+        rank: Index,
+        state: NDArray[np.uint8],
+        leaving: NDArray[np.bool_],
+        dt: float,
+        latency: dict[str, float],
+    ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+        """Host faults of touched ``pages``: each compressed or swapped page, and each page
+        ``leaving`` the guest's swap, needs a machine page, granted per VM in page order.
+        Returns the seconds each VM waits for decompression and for swap-in."""
+        host, gm, n = self.host, self.host.gm, self.host.vms.n
+        host_fault = state >= PageState.COMPRESSED  # compressed or swapped (either kind)
         needs = host_fault | leaving
         want = np.bincount(owner[needs], minlength=n)
         make_room(host, self.swapper, want)
@@ -333,17 +350,13 @@ class Guests:
         comp = served & (state == PageState.COMPRESSED)
         host.compressor.decompress(pages[comp], owner[comp])
         unzip = np.bincount(owner[comp], minlength=n) * latency["decompress"]
-        stall = stall + unzip
         swp = served & (state >= PageState.SWAPPED)
         swapin = self.swapper.swap_in(pages[swp], owner[swp])
-        stall = stall + swapin
-        for cause, seconds in (("guestPaging", paging), ("decompress", unzip), ("swapin", swapin)):
-            self.stall_by[cause] += seconds
         back = served & leaving
         gm.set_state(pages[back], PageState.PRIVATE, owner[back])
         gm.expose_paged(owner[back], rank[back], -1)
-        self.stall += stall
         self._count_blocked(want - ok, want, dt)
+        return unzip, swapin
 
     def _draw_faults(
         self, hit: NDArray[np.bool_], touches: float, region: Index, rng: np.random.Generator
