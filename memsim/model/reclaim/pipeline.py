@@ -67,7 +67,8 @@ def reclaim(
     sharing.break_pages(pages, owner, share=budgeted)
     shared = np.zeros(len(pages), dtype=bool)
     if budgeted:
-        still = sharing.gm.state[pages] == PageState.PRIVATE  # not shared by the break
+        # not shared by the break, and not SOLO (such a page can find no partner)
+        still = sharing.shareable(pages)
         sharing.share(pages[still], owner[still])
         shared = sharing.gm.state[pages] != PageState.PRIVATE
     pages, owner, rank, done = pages[~shared], owner[~shared], rank[~shared], owner[shared]

@@ -137,13 +137,14 @@ class PageSharing:
             return 0
         pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
         self.scan_pos[vms] += take[vms]
-        mask = self._shareable(pages) & ~self.lpages.in_large(pages, owner)
+        mask = self.shareable(pages) & ~self.lpages.in_large(pages, owner)
         self.share(pages[mask], owner[mask])
         return int(take.sum())
 
-    def _shareable(self, pages: Index) -> NDArray[np.bool_]:
+    def shareable(self, pages: Index) -> NDArray[np.bool_]:
         """Private pages that may find a partner: with exact (64-bit) hashes, pages marked
-        ``SOLO`` are skipped, since their look-up and hint can change no result."""
+        ``SOLO`` are skipped, since no other page of their salt domain can hold their contents:
+        their look-up cannot match and their hint could never be matched (docs/model.md §2)."""
         gm = self.gm
         mask = gm.state[pages] == PageState.PRIVATE
         if self.table.hash_bits >= 64:  # page_hash is then a bijection: no false matches
@@ -177,7 +178,7 @@ class PageSharing:
 
     def _share_seen(self, pages: Index, owner: Index) -> None:
         """Share those of ``pages`` the scanner has visited (position below its count) and that
-        are :meth:`_shareable`, found in one compiled pass
+        are :meth:`shareable`, found in one compiled pass
         (:func:`~memsim.model.backing_kernels.seen_shareable`)."""
         gm = self.gm
         mask = backing_kernels.seen_shareable(
