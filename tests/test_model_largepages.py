@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from memsim.engine.simulation import Simulation
@@ -219,3 +220,33 @@ def test_a_bad_large_pages_value_is_a_located_error() -> None:
         ScenarioError, match=r"<test>:4:.*large_pages: expected auto, true or false"
     ):
         scenario(text)
+
+
+BREAKING_HOST = """
+name: break-in-parts
+duration: 4min
+host: {memory: 6GiB, profile: esxi6, advanced: {Mem.ShareForceSalting: 0, Mem.ShareScanTime: 2}}
+vms:
+  - {name: w1, memory: 2GiB, guest: windows, workload: {boot: zero, footprint: 70%, active: 30%}}
+  - {name: w2, memory: 2GiB, guest: windows, workload: {boot: zero, footprint: 70%, active: 30%}}
+  - {name: l1, memory: 2GiB, guest: linux, workload: {footprint: 85%, active: 40%}}
+  - {name: l2, memory: 2GiB, guest: linux, workload: {footprint: 85%, active: 40%}}
+"""
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_breaking_the_host_in_parts_ends_as_breaking_it_at_once(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large pages broken and shared a few at a time give the same run, record for record, as
+    one pass: a page without a partner in one part is a hint that a later part joins."""
+    import memsim
+    from memsim.model.reclaim import sharing
+
+    whole = memsim.run(scenario(BREAKING_HOST))
+    broken = whole.host["shared"].diff().max()
+    assert broken > 0  # the host broke large pages and shared from their hashes
+    monkeypatch.setattr(sharing, "BREAK_CHUNK", chunk)
+    parts = memsim.run(scenario(BREAKING_HOST))
+    pd.testing.assert_frame_equal(whole.host, parts.host)
+    pd.testing.assert_frame_equal(whole.vms, parts.vms)

@@ -13,7 +13,8 @@ Behaviour (docs/model.md §2, [OSDI02] §4):
 * The zero page is shared like any other page.
 * A write to a shared page breaks sharing (copy-on-write): the page gets a private copy.
 * A page no other page can match (``SOLO``: unique to its VM, freshly written, or a family page
-  with no family peer in its domain) is not hashed at all: skipping it changes no result.
+  with no family peer in its domain) is not hashed at all, neither by the scanner nor before
+  a swap: skipping it changes no sharing (docs/model.md §2).
 * Salting: pages share only within one salt domain (``Mem.ShareForceSalting``, per-VM ``salt``).
 * Pages inside a large page (:mod:`memsim.model.largepages`) are scanned (hashes kept) but not
   shared until their large page is broken; breaking shares at once the pages the scanner has
@@ -32,6 +33,10 @@ from memsim.model.hashing import mix64
 from memsim.model.largepages import LargePages
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
+
+BREAK_CHUNK = 4096
+"""Large pages (2 MiB regions, 8 GiB of guest memory) broken and shared per pass of
+:meth:`PageSharing.break_large`."""
 
 
 def salt_domains(salts: list[str | None], force_salting: int) -> NDArray[np.uint32]:
@@ -159,10 +164,17 @@ class PageSharing:
         )
 
     def break_large(self, vms: Index) -> None:
-        """Break every large page of ``vms``; share at once what the scanner already hashed."""
+        """Break every large page of ``vms``; share at once what the scanner already hashed.
+
+        A whole terabyte host breaks 10⁵–10⁶ large pages at once; they are broken and shared
+        :data:`BREAK_CHUNK` at a time, so the temporaries stay bounded (tens of MiB, not one
+        array per guest page). Sharing in parts ends in the same state: a page that found no
+        partner in an earlier part is a hint that a later part's match joins.
+        """
         regions, owner = self.lpages.regions_of_vms(vms)
-        if len(regions):
-            self._share_seen(*self.lpages.break_regions(regions, owner))
+        for lo in range(0, len(regions), BREAK_CHUNK):
+            part = slice(lo, lo + BREAK_CHUNK)
+            self._share_seen(*self.lpages.break_regions(regions[part], owner[part]))
 
     def break_pages(self, pages: Index, owner: Index, share: bool = True) -> None:
         """Break the large pages that hold any of ``pages`` (chosen for swap-out or
