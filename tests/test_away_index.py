@@ -1,17 +1,18 @@
 """The index of pages a touch can fault on (memsim/model/away.py) against a sorted key array.
 
 The sorted array of keys ``offsets[vm] + rank`` is what the index stood for before it was
-kept as flags, per-VM counts and a Fenwick tree: every add, remove and clear must leave the
-same keys, the same runs and the same key at every position.
+kept as flags, per-VM counts and a Fenwick tree over leaves of 64 words: every add, remove and
+clear must leave the same keys, the same runs and the same key at every position.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memsim.model.away import BLOCK, AwayIndex
+from memsim.model.away import BLOCK, LEAF, AwayIndex
 
 
 def _check(index: AwayIndex, reference: np.ndarray, offsets: np.ndarray) -> None:
@@ -28,7 +29,7 @@ def _check(index: AwayIndex, reference: np.ndarray, offsets: np.ndarray) -> None
 
 @settings(max_examples=60, deadline=None)
 @given(
-    sizes=st.lists(st.integers(0, 3 * BLOCK + 5), min_size=1, max_size=5),
+    sizes=st.lists(st.integers(0, 3 * LEAF + 5), min_size=1, max_size=5),
     seed=st.integers(0, 2**32 - 1),
     steps=st.integers(1, 12),
 )
@@ -56,12 +57,14 @@ def test_index_matches_a_sorted_key_array(sizes: list[int], seed: int, steps: in
         _check(index, np.flatnonzero(inside).astype(np.int64), offsets)
 
 
-def test_select_finds_keys_across_blocks() -> None:
-    """A sparse index whose entries sit in blocks far apart: the tree descent skips the empty
-    blocks and lands on the right key (including the very last one)."""
-    offsets = np.array([0, 10 * BLOCK + 3, 40 * BLOCK + 1], dtype=np.int64)
+@pytest.mark.parametrize("unit", [BLOCK, LEAF])
+def test_select_finds_keys_across_blocks(unit: int) -> None:
+    """A sparse index whose entries sit in words (``BLOCK``) or tree leaves (``LEAF``) far
+    apart: the descent and the word count skip the empty ones and land on the right key
+    (including the very last one)."""
+    offsets = np.array([0, 10 * unit + 3, 40 * unit + 1], dtype=np.int64)
     index = AwayIndex(offsets)
-    keys = np.array([0, BLOCK - 1, 7 * BLOCK, 10 * BLOCK + 2, 33 * BLOCK + 5, 40 * BLOCK])
+    keys = np.array([0, unit - 1, 7 * unit, 10 * unit + 2, 33 * unit + 5, 40 * unit])
     owner = (keys >= offsets[1]).astype(np.int64)
     index.add(owner, keys - offsets[owner])
     _check(index, keys, offsets)

@@ -18,9 +18,12 @@ whole index (millions of keys on a large host) for a handful of pages. Instead:
 * a bit per key says whether it is in the index: one 64-bit word per block of :data:`BLOCK`
   keys (1/8 byte per guest page);
 * a count per VM gives each run's length, and their running sum where each run starts;
-* a Fenwick tree (binary indexed tree) over the blocks counts the entries of every block, so
-  the key at a position is found by descending the tree to its block (log₂ of the number of
-  blocks steps) and then finding the right set bit in that block's word.
+* a Fenwick tree (binary indexed tree) counts the entries of every leaf of :data:`LEAF` keys
+  (64 words), so the key at a position is found by descending the tree to its leaf (log₂ of
+  the number of leaves steps), counting the set bits of the leaf's words in turn, and finding
+  the right set bit in the word that holds it. A leaf per 64 words keeps the tree small (a
+  terabyte host's fits in the processor's cache: one leaf per 16 MiB of guest memory), and the
+  words of a leaf are read in a row: the descent costs cache hits, not misses.
 
 An entry entering or leaving sets its flag and adjusts its VM's count and the tree: the cost
 is the pages that change, each a few tree steps. The index changes only where such a page
@@ -38,9 +41,11 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
-#: keys per block of the Fenwick tree: the bits of one word, searched at the end of a
-#: :meth:`AwayIndex.select`
+#: keys per word of flags
 BLOCK = 64
+#: words per leaf of the Fenwick tree, and keys per leaf
+WORDS = 64
+LEAF = BLOCK * WORDS
 
 
 class AwayIndex:
@@ -58,8 +63,8 @@ class AwayIndex:
         #: bit ``key % BLOCK`` of word ``key // BLOCK``: whether ``key`` is in the index
         self.bits = np.zeros(blocks, dtype=np.uint64)
         self.counts = np.zeros(len(offsets) - 1, dtype=np.int64)  #: entries per VM
-        #: 1-based Fenwick tree of the entries per block
-        self.tree = np.zeros(blocks + 1, dtype=np.int64)
+        #: 1-based Fenwick tree of the entries per leaf
+        self.tree = np.zeros(-(-blocks // WORDS) + 1, dtype=np.int64)
 
     def add(self, owner: Index, rank: Index) -> None:
         """Pages ``(owner, rank)``, not in the index, enter it."""
@@ -112,29 +117,47 @@ def _move(
         bit = np.uint64(1) << np.uint64(keys[i] % BLOCK)
         bits[block] = (bits[block] | bit) if enter else (bits[block] & ~bit)
         counts[owner[i]] += step
-        b = block + 1
+        b = keys[i] // LEAF + 1
         while b <= n:
             tree[b] += step
             b += b & -b
 
 
 @njit(cache=True)
+def _popcount(word: np.uint64) -> np.int64:
+    """Set bits of a 64-bit word (the classic SWAR sum of bit pairs, nibbles and bytes)."""
+    word = word - ((word >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    word = (word & np.uint64(0x3333333333333333)) + (
+        (word >> np.uint64(2)) & np.uint64(0x3333333333333333)
+    )
+    word = (word + (word >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((word * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True)
 def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
     """The key with ``positions[i]`` entries before it, for each i: descend the tree to the
-    block holding it, then drop that many lowest set bits of the block's word and take the
-    lowest one left."""
+    leaf holding it, count the set bits of the leaf's words up to the word holding it, then
+    drop that many lowest set bits of the word and take the lowest one left."""
     n = len(tree) - 1
     top = 1
     while top * 2 <= n:
         top *= 2
     out = np.empty(len(positions), dtype=np.int64)
     for i in range(len(positions)):
-        left, block, step = positions[i], 0, top
+        left, leaf, step = positions[i], 0, top
         while step:
-            if block + step <= n and tree[block + step] <= left:
-                block += step
-                left -= tree[block]
+            if leaf + step <= n and tree[leaf + step] <= left:
+                leaf += step
+                left -= tree[leaf]
             step //= 2
+        block = leaf * WORDS
+        while True:
+            count = _popcount(bits[block])
+            if left < count:
+                break
+            left -= count
+            block += 1
         word = bits[block]
         for _ in range(left):
             word &= word - np.uint64(1)
