@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memsim.model import backing_kernels, kernels
+from memsim.model.hashing import mix64, mix64_scalar
 from memsim.model.pages import LARGE_PAGE, N_STATES, SOLO, PageState
+from memsim.model.reclaim.table import EMPTY, LIVE, ShareTable
 from memsim.model.segments import cumsum_within, rank_within
 
 
@@ -265,3 +267,45 @@ def test_first_in_state(seed: int) -> None:
     first[np.flatnonzero(keep)[rank_within(owner[keep]) < quota[owner[keep]]]] = True
     got = backing_kernels.first_in_state(pages, owner, state, wanted, quota)
     assert np.array_equal(got, first)
+
+
+def _find_by_rounds(table: ShareTable, salt: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The numpy look-up :func:`memsim.model.reclaim.table._find` replaced: one probe round per
+    numpy operation over the keys still pending."""
+    result = np.full(len(h), -1, dtype=np.int64)
+    pos = table._start(salt, h)
+    pending = np.arange(len(h))
+    while pending.size:
+        p = pos[pending]
+        st = table.status[p]
+        hit = (
+            (st == LIVE)
+            & (table.salt[p] == salt[pending])
+            & (table.key_hash(table.content[p]) == h[pending])
+        )
+        result[pending[hit]] = p[hit]
+        pending = pending[~(hit | (st == EMPTY))]
+        pos[pending] = (pos[pending] + 1) & (table.capacity - 1)
+    return result
+
+
+def test_mix64_scalar_is_mix64() -> None:
+    x = np.random.default_rng(5).integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(3)
+    assert np.array_equal(np.array([mix64_scalar(v) for v in x], dtype=np.uint64), mix64(x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), bits=st.sampled_from([4, 9, 64]))
+def test_find_matches_the_probe_rounds(seed: int, bits: int) -> None:
+    """Keys present, absent and colliding (short hashes), past dead slots, in a nearly full
+    table: the compiled look-up finds the slots the probe rounds found."""
+    rng = np.random.default_rng(seed)
+    table = ShareTable(hash_bits=bits, capacity=64)
+    content = rng.choice(2**40, 60, replace=False).astype(np.uint64)
+    salt = rng.integers(0, 3, 60).astype(np.uint32)
+    table.reserve(40)
+    slots = table.insert(salt[:40], content[:40])  # distinct keys only when hashes are
+    table.drop(slots[rng.random(40) < 0.3])
+    keys = rng.integers(0, 60, 200)
+    h = table.key_hash(content[keys])
+    assert np.array_equal(table.find(salt[keys], h), _find_by_rounds(table, salt[keys], h))

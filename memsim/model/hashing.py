@@ -9,6 +9,7 @@ catch.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import U64
@@ -27,18 +28,32 @@ def mix64(x: U64 | int) -> U64:
         return z ^ (z >> np.uint64(31))
 
 
+@njit(cache=True)
+def mix64_scalar(x: np.uint64) -> np.uint64:
+    """:func:`mix64` of one value, for compiled kernels (the same bits)."""
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 def combine(a: U64 | int, b: U64 | int) -> U64:
     """Mix two uint64 values into one (order matters)."""
     with np.errstate(over="ignore"):
         return mix64(mix64(a) ^ (np.asarray(b, dtype=np.uint64) * _C2))
 
 
+PAGE_HASH_KEY = np.uint64(0x5851F42D4C957F2D)
+
+
 def page_hash(content: U64, bits: int) -> U64:
     """Hash of page contents truncated to ``bits`` bits (1–64)."""
-    h = mix64(content ^ np.uint64(0x5851F42D4C957F2D))
-    if bits >= 64:
-        return h
-    return h & np.uint64((1 << bits) - 1)
+    return mix64(content ^ PAGE_HASH_KEY) & hash_mask(bits)
+
+
+def hash_mask(bits: int) -> np.uint64:
+    """The low ``bits`` bits set (all 64 for ``bits`` ≥ 64)."""
+    return np.uint64((1 << min(bits, 64)) - 1)
 
 
 def unit_interval(x: U64) -> NDArray[np.float64]:

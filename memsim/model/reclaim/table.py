@@ -6,17 +6,20 @@ a *hint* (a scanned page with no match yet, not copy-on-write). Entries are keye
 salt and the page hash; the hash is recomputed from the stored contents, so an entry costs 21
 bytes: status, salt domain, contents, reference count and hint page.
 
-Look-ups and inserts take whole batches: every probe round is a handful of numpy operations over
-the keys still pending, so a batch of n keys costs O(n) at a load factor kept below 0.7.
+Look-ups and inserts take whole batches at a load factor kept below 0.7, so a batch of n keys
+costs O(n): a look-up is one compiled pass per key (:func:`_find`); an insert places the keys in
+probe rounds, each a handful of numpy operations over the keys still pending (the round decides
+which key takes a contested slot, so the table's layout is the rounds').
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
-from memsim.model.hashing import mix64, page_hash
+from memsim.model.hashing import PAGE_HASH_KEY, hash_mask, mix64, mix64_scalar, page_hash
 
 EMPTY, LIVE, DEAD = 0, 1, 2
 _MAX_LOAD = 0.7
@@ -59,27 +62,16 @@ class ShareTable:
         return page_hash(content, self.hash_bits)
 
     def find(self, salt: NDArray[np.uint32], h: NDArray[np.uint64]) -> Index:
-        """Slot of each (salt, hash) key, or -1 where absent."""
-        n = len(h)
-        result = np.full(n, -1, dtype=np.int64)
-        pos = self._start(salt, h)
-        pending = np.arange(n)
-        mask = self.capacity - 1
-        while pending.size:
-            p = pos[pending]
-            st = self.status[p]
-            live = st == LIVE
-            hit = np.zeros(len(p), dtype=bool)
-            if live.any():
-                lp = p[live]
-                hit[live] = (self.salt[lp] == salt[pending[live]]) & (
-                    self.key_hash(self.content[lp]) == h[pending[live]]
-                )
-            result[pending[hit]] = p[hit]
-            keep = ~(hit | (st == EMPTY))
-            pending = pending[keep]
-            pos[pending] = (pos[pending] + 1) & mask
-        return result
+        """Slot of each (salt, hash) key, or -1 where absent (:func:`_find`)."""
+        return _find(
+            self.status,
+            self.salt,
+            self.content,
+            self._start(salt, h),
+            salt,
+            h,
+            hash_mask(self.hash_bits),
+        )
 
     def insert(self, salt: NDArray[np.uint32], content: NDArray[np.uint64]) -> Index:
         """Insert entries for keys known to be absent and distinct; returns their slots.
@@ -165,3 +157,37 @@ class ShareTable:
         self.dead += len(emptied)
         self.frames -= len(emptied)
         return emptied
+
+
+@njit(cache=True)
+def _find(
+    status: NDArray[np.int8],
+    salts: NDArray[np.uint32],
+    contents: NDArray[np.uint64],
+    start: Index,
+    salt: NDArray[np.uint32],
+    h: NDArray[np.uint64],
+    mask: np.uint64,
+) -> Index:
+    """Linear probing from ``start`` for each key: the first live slot with the key's salt
+    whose stored contents hash (within ``mask``) to the key's hash, or -1 at the first empty
+    slot. Dead slots are probed past. One pass per key, compiled: the same slots as a probe
+    round per numpy operation over the keys still pending."""
+    last = len(status) - 1
+    out = np.empty(len(h), dtype=np.int64)
+    for i in range(len(h)):
+        p = start[i]
+        while True:
+            st = status[p]
+            if st == EMPTY:
+                out[i] = -1
+                break
+            if (
+                st == LIVE
+                and salts[p] == salt[i]
+                and (mix64_scalar(contents[p] ^ PAGE_HASH_KEY) & mask) == h[i]
+            ):
+                out[i] = p
+                break
+            p = (p + 1) & last
+    return out
