@@ -7,9 +7,8 @@ salt and the page hash; the hash is recomputed from the stored contents, so an e
 bytes: status, salt domain, contents, reference count and hint page.
 
 Look-ups and inserts take whole batches at a load factor kept below 0.7, so a batch of n keys
-costs O(n): a look-up is one compiled pass per key (:func:`_find`); an insert places the keys in
-probe rounds, each a handful of numpy operations over the keys still pending (the round decides
-which key takes a contested slot, so the table's layout is the rounds').
+costs O(n): both are compiled, a look-up one probing pass per key (:func:`_find`), an insert
+in probe rounds (:func:`_insert`).
 """
 
 from __future__ import annotations
@@ -74,31 +73,23 @@ class ShareTable:
         )
 
     def insert(self, salt: NDArray[np.uint32], content: NDArray[np.uint64]) -> Index:
-        """Insert entries for keys known to be absent and distinct; returns their slots.
+        """Insert entries for keys known to be absent and distinct; returns their slots
+        (:func:`_insert`).
 
         The caller must call :meth:`reserve` first and, if it returns a slot mapping, remap
         the slots it holds.
         """
         n = len(content)
-        result = np.full(n, -1, dtype=np.int64)
-        pos = self._start(salt, self.key_hash(content))
-        pending = np.arange(n)
-        mask = self.capacity - 1
-        while pending.size:
-            p = pos[pending]
-            free = self.status[p] == EMPTY
-            slots, first = np.unique(p[free], return_index=True)
-            winners = pending[free][first]
-            self.status[slots] = LIVE
-            self.salt[slots] = salt[winners]
-            self.content[slots] = content[winners]
-            self.refs[slots] = 0
-            self.hint[slots] = -1
-            result[winners] = slots
-            placed = np.zeros(n, dtype=bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
-            pos[pending] = (pos[pending] + 1) & mask
+        result = _insert(
+            self.status,
+            self.salt,
+            self.content,
+            self.refs,
+            self.hint,
+            self._start(salt, self.key_hash(content)),
+            salt,
+            content,
+        )
         self.live += n
         return result
 
@@ -191,3 +182,43 @@ def _find(
                 break
             p = (p + 1) & last
     return out
+
+
+@njit(cache=True)
+def _insert(
+    status: NDArray[np.int8],
+    salts: NDArray[np.uint32],
+    contents: NDArray[np.uint64],
+    refs: NDArray[np.int32],
+    hints: NDArray[np.int32],
+    start: Index,
+    salt: NDArray[np.uint32],
+    content: NDArray[np.uint64],
+) -> Index:
+    """Place new keys by linear probing, in rounds: in each round every key still pending
+    tries its current slot in key order; the first to find an empty slot takes it, and the
+    others move one slot on. (A round decides which key takes a contested slot, so the
+    layout does not depend on how the rounds are computed.) Returns each key's slot."""
+    last = len(status) - 1
+    result = np.empty(len(content), dtype=np.int64)
+    pos = start.copy()
+    pending = np.arange(len(content))
+    count = len(content)
+    while count:
+        kept = 0
+        for j in range(count):
+            i = pending[j]
+            p = pos[i]
+            if status[p] == EMPTY:
+                status[p] = LIVE
+                salts[p] = salt[i]
+                contents[p] = content[i]
+                refs[p] = 0
+                hints[p] = -1
+                result[i] = p
+            else:
+                pos[i] = (p + 1) & last
+                pending[kept] = i
+                kept += 1
+        count = kept
+    return result
