@@ -15,6 +15,7 @@ from memsim.model.segments import cumsum_within, rank_within
 
 def test_constants_agree_with_the_page_model() -> None:
     assert kernels._PRIVATE == PageState.PRIVATE and kernels._SHARED == PageState.SHARED
+    assert kernels._LARGE == LARGE_PAGE
     assert SOLO == kernels.SOLO < -1
 
 
@@ -75,7 +76,9 @@ def test_rewrite_and_mark_solo(seed: int) -> None:
     sizes=st.lists(st.integers(1, 50), min_size=1, max_size=5),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_scan_positions(sizes: list[int], seed: int) -> None:
+def test_scan_candidates(sizes: list[int], seed: int) -> None:
+    """The visited pages (positions) filtered as the numpy chain did: private, not SOLO with
+    exact hashes, not in a large page."""
     rng = np.random.default_rng(seed)
     size = np.array(sizes, dtype=np.int64)
     offsets = np.r_[0, np.cumsum(size)].astype(np.int64)
@@ -87,9 +90,21 @@ def test_scan_positions(sizes: list[int], seed: int) -> None:
     owner = np.repeat(vms, count)
     k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     pos = (np.repeat(first, count) + k) % size[owner]
-    want = offsets[owner] + (start[owner] + pos * stride[owner]) % size[owner]
-    pages, got_owner = kernels.scan_positions(vms, first, count, offsets, size, start, stride)
-    assert np.array_equal(pages, want) and np.array_equal(got_owner, owner)
+    local = (start[owner] + pos * stride[owner]) % size[owner]
+    state = rng.integers(0, N_STATES, int(offsets[-1])).astype(np.uint8)
+    link = np.where(rng.random(len(state)) < 0.3, SOLO, -1).astype(np.int32)
+    region_first = np.r_[0, np.cumsum(-(-size // LARGE_PAGE))].astype(np.int64)
+    large = rng.random(int(region_first[-1])) < 0.3
+    for skip_solo in (False, True):
+        p = offsets[owner] + local
+        keep = state[p] == PageState.PRIVATE
+        keep &= ~(skip_solo & (link[p] == SOLO))
+        keep &= ~large[region_first[owner] + local // LARGE_PAGE]
+        pages, got_owner = kernels.scan_candidates(
+            vms, first, count, offsets, size, start, stride, state, link, skip_solo, large,
+            region_first,
+        )  # fmt: skip
+        assert np.array_equal(pages, p[keep]) and np.array_equal(got_owner, owner[keep])
 
 
 @settings(max_examples=30, deadline=None)

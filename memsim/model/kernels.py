@@ -15,8 +15,10 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
-# PageState.PRIVATE and SHARED (pages.py imports this module: no import back; tested)
+# PageState.PRIVATE and SHARED, LARGE_PAGE (pages.py imports this module: no import back;
+# tested)
 _PRIVATE, _SHARED = 1, 2
+_LARGE = 512
 
 #: ``link`` of a private page the scanner may skip: no other page can hold its contents (set by
 #: the writer; cleared when the page leaves PRIVATE or is rewritten; ``-1`` is always safe)
@@ -98,7 +100,7 @@ def mark_solo(
 
 
 @njit(cache=True)
-def scan_positions(
+def scan_candidates(
     vms: Index,
     first: Index,
     count: Index,
@@ -106,10 +108,18 @@ def scan_positions(
     sizes: Index,
     start: Index,
     stride: Index,
+    state: NDArray[np.uint8],
+    link: NDArray[np.int32],
+    skip_solo: bool,
+    large: NDArray[np.bool_],
+    region_first: Index,
 ) -> tuple[Index, Index]:
-    """Global pages at scan positions ``[first, first + count)`` of each VM in ``vms``.
+    """The pages the TPS scanner hashes at scan positions ``[first, first + count)`` of each VM
+    in ``vms``: global pages and their VMs, in scan order.
 
-    Position k of VM v is its page ``(start[v] + (k mod size)·stride[v]) mod size``.
+    Position k of VM v is its page ``(start[v] + (k mod size)·stride[v]) mod size``. A visited
+    page is hashed when it is private, not ``SOLO`` (with ``skip_solo``) and not inside a
+    large page (``large`` per 2 MiB region; ``region_first``: each VM's first region).
     """
     total = 0
     for j in range(len(vms)):
@@ -121,11 +131,16 @@ def scan_positions(
         v = vms[j]
         size = sizes[v]
         for k in range(count[j]):
-            pos = (first[j] + k) % size
-            pages[i] = offsets[v] + (start[v] + pos * stride[v]) % size
+            local = (start[v] + ((first[j] + k) % size) * stride[v]) % size
+            p = offsets[v] + local
+            if state[p] != _PRIVATE or (skip_solo and link[p] == SOLO):
+                continue
+            if large[region_first[v] + local // _LARGE]:
+                continue
+            pages[i] = p
             owner[i] = v
             i += 1
-    return pages, owner
+    return pages[:i], owner[:i]
 
 
 @njit(cache=True)

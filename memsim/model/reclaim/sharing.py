@@ -128,7 +128,8 @@ class PageSharing:
 
     # -- scanning -------------------------------------------------------------------------
     def scan(self, quota: NDArray[np.floating], vms_on: NDArray[np.bool_]) -> int:
-        """Visit ``quota`` pages (fractional, carried over) of each powered-on VM.
+        """Visit ``quota`` pages (fractional, carried over) of each powered-on VM; share those
+        :meth:`shareable` and not in a large page (:func:`~memsim.model.kernels.scan_candidates`).
 
         Returns:
             Number of pages visited.
@@ -140,10 +141,23 @@ class PageSharing:
         vms = np.flatnonzero(take)
         if len(vms) == 0:
             return 0
-        pages, owner = self._positions(vms, self.scan_pos[vms], take[vms])
+        gm = self.gm
+        pages, owner = kernels.scan_candidates(
+            vms,
+            self.scan_pos[vms],
+            take[vms],
+            gm.offsets,
+            gm.sizes,
+            self.scan_start,
+            self.scan_stride,
+            gm.state,
+            gm.link,
+            self.table.hash_bits >= 64,  # see shareable
+            self.lpages.large,
+            self.lpages.first,
+        )
         self.scan_pos[vms] += take[vms]
-        mask = self.shareable(pages) & ~self.lpages.in_large(pages, owner)
-        self.share(pages[mask], owner[mask])
+        self.share(pages, owner)
         return int(take.sum())
 
     def shareable(self, pages: Index) -> NDArray[np.bool_]:
@@ -155,13 +169,6 @@ class PageSharing:
         if self.table.hash_bits >= 64:  # page_hash is then a bijection: no false matches
             mask &= gm.link[pages] != SOLO
         return mask
-
-    def _positions(self, vms: Index, first: Index, count: Index) -> tuple[Index, Index]:
-        """Global pages at scan positions [first, first + count) of each VM in ``vms``."""
-        gm = self.gm
-        return kernels.scan_positions(
-            vms, first, count, gm.offsets, gm.sizes, self.scan_start, self.scan_stride
-        )
 
     def break_large(self, vms: Index) -> None:
         """Break every large page of ``vms``; share at once what the scanner already hashed.
