@@ -31,9 +31,9 @@ def mix64(x: U64 | int) -> U64:
 @njit(cache=True)
 def mix64_scalar(x: np.uint64) -> np.uint64:
     """:func:`mix64` of one value, for compiled kernels (the same bits)."""
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = x + _C1
+    z = (z ^ (z >> np.uint64(30))) * _C2
+    z = (z ^ (z >> np.uint64(27))) * _C3
     return z ^ (z >> np.uint64(31))
 
 
