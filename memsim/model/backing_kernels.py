@@ -15,7 +15,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index, Mask
-from memsim.model.kernels import SOLO
+from memsim.model.kernels import hashable
 
 # PageState.UNTOUCHED, PRIVATE and LARGE_PAGE (pages.py imports the kernels: no import back;
 # tested)
@@ -58,7 +58,7 @@ def seen_shareable(
     Page p of VM v sits at scan position ``((p − start) mod size) · inverse mod size`` (the
     scan visits ``start + k · stride``; ``inverse`` is the stride's inverse modulo the size);
     it was visited when its position is below the VM's ``scanned`` count, or the scan wrapped.
-    Shareable: private, and with ``skip_solo`` not marked ``SOLO``.
+    Shareable: :func:`~memsim.model.kernels.hashable`.
     """
     out = np.empty(len(pages), dtype=np.bool_)
     for i in range(len(pages)):
@@ -66,7 +66,7 @@ def seen_shareable(
         size = sizes[v]
         position = ((p - offsets[v] - start[v]) % size) * inverse[v] % size
         seen = scanned[v] >= size or position < scanned[v]
-        out[i] = seen and state[p] == _PRIVATE and (not skip_solo or link[p] != SOLO)
+        out[i] = seen and hashable(state, link, p, skip_solo)
     return out
 
 

@@ -51,6 +51,13 @@ def page_hash(content: U64, bits: int) -> U64:
     return mix64(content ^ PAGE_HASH_KEY) & hash_mask(bits)
 
 
+@njit(cache=True)
+def page_hash_scalar(content: np.uint64, mask: np.uint64) -> np.uint64:
+    """:func:`page_hash` of one page's contents, truncated by ``mask`` (:func:`hash_mask`), for
+    compiled kernels."""
+    return mix64_scalar(content ^ PAGE_HASH_KEY) & mask
+
+
 def hash_mask(bits: int) -> np.uint64:
     """The low ``bits`` bits set (all 64 for ``bits`` ≥ 64)."""
     return np.uint64((1 << min(bits, 64)) - 1)

@@ -100,6 +100,24 @@ def mark_solo(
 
 
 @njit(cache=True)
+def hashable(state: NDArray[np.uint8], link: NDArray[np.int32], p: int, skip_solo: bool) -> bool:
+    """Whether TPS hashes page ``p``: private and, with ``skip_solo`` (exact hashes), not
+    ``SOLO`` — no other page of its salt domain can hold its contents (docs/model.md §2)."""
+    return state[p] == _PRIVATE and not (skip_solo and link[p] == SOLO)
+
+
+@njit(cache=True)
+def hashable_pages(
+    state: NDArray[np.uint8], link: NDArray[np.int32], pages: Index, skip_solo: bool
+) -> NDArray[np.bool_]:
+    """:func:`hashable` of each of ``pages``."""
+    out = np.empty(len(pages), dtype=np.bool_)
+    for i in range(len(pages)):
+        out[i] = hashable(state, link, pages[i], skip_solo)
+    return out
+
+
+@njit(cache=True)
 def scan_candidates(
     vms: Index,
     first: Index,
@@ -118,8 +136,8 @@ def scan_candidates(
     in ``vms``: global pages and their VMs, in scan order.
 
     Position k of VM v is its page ``(start[v] + (k mod size)·stride[v]) mod size``. A visited
-    page is hashed when it is private, not ``SOLO`` (with ``skip_solo``) and not inside a
-    large page (``large`` per 2 MiB region; ``region_first``: each VM's first region).
+    page is hashed when it is :func:`hashable` and not inside a large page (``large`` per
+    2 MiB region; ``region_first``: each VM's first region).
     """
     total = 0
     for j in range(len(vms)):
@@ -133,9 +151,7 @@ def scan_candidates(
         for k in range(count[j]):
             local = (start[v] + ((first[j] + k) % size) * stride[v]) % size
             p = offsets[v] + local
-            if state[p] != _PRIVATE or (skip_solo and link[p] == SOLO):
-                continue
-            if large[region_first[v] + local // _LARGE]:
+            if not hashable(state, link, p, skip_solo) or large[region_first[v] + local // _LARGE]:
                 continue
             pages[i] = p
             owner[i] = v

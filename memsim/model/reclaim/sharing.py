@@ -164,11 +164,10 @@ class PageSharing:
         """Private pages that may find a partner: with exact (64-bit) hashes, pages marked
         ``SOLO`` are skipped, since no other page of their salt domain can hold their contents:
         their look-up cannot match and their hint could never be matched (docs/model.md §2)."""
-        gm = self.gm
-        mask = gm.state[pages] == PageState.PRIVATE
-        if self.table.hash_bits >= 64:  # page_hash is then a bijection: no false matches
-            mask &= gm.link[pages] != SOLO
-        return mask
+        # with 64-bit hashes page_hash is a bijection: no false matches
+        return kernels.hashable_pages(
+            self.gm.state, self.gm.link, pages, self.table.hash_bits >= 64
+        )
 
     def break_large(self, vms: Index) -> None:
         """Break every large page of ``vms``; share at once what the scanner already hashed.

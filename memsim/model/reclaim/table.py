@@ -18,7 +18,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
-from memsim.model.hashing import PAGE_HASH_KEY, hash_mask, mix64, mix64_scalar, page_hash
+from memsim.model.hashing import hash_mask, mix64, page_hash, page_hash_scalar
 
 EMPTY, LIVE, DEAD = 0, 1, 2
 _MAX_LOAD = 0.7
@@ -173,11 +173,7 @@ def _find(
             if st == EMPTY:
                 out[i] = -1
                 break
-            if (
-                st == LIVE
-                and salts[p] == salt[i]
-                and (mix64_scalar(contents[p] ^ PAGE_HASH_KEY) & mask) == h[i]
-            ):
+            if st == LIVE and salts[p] == salt[i] and page_hash_scalar(contents[p], mask) == h[i]:
                 out[i] = p
                 break
             p = (p + 1) & last
