@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/ab.py REF [--bench s|m|l|l_pressure|PATH] [--duration D] [-n N]
-                                [--seed S ...] [--keep]
+                                [--seed S ...] [--except COUNTER ...]
 
 REF (any git revision) is checked out in a git worktree under ``/tmp/memsim-ab/`` (reused when
 present) and imported from there; the working tree is imported from this checkout. Both run the
@@ -16,7 +16,8 @@ and peak RSS; the median of the per-pair ratios B/A (working tree over REF) for 
 their spread (min–max over pairs); the load average seen around the runs; and, per seed, the
 **results fingerprint**: ``identical`` when every recorded counter of every VM and of the host is
 bit-for-bit equal, else the first simulated time at which any recorded counter differs (and
-which counters).
+which counters). ``--except COUNTER`` leaves a counter a change is meant to alter out of the
+fingerprint and reports its own first difference after it.
 
 Both sides run in this interpreter's environment, so REF must need no dependency the working
 tree lacks.
@@ -111,6 +112,24 @@ def describe(diff: Difference | None) -> str:
     return f"differs from t = {diff.time:g} s ({shown})"
 
 
+def fingerprint(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], excepted: list[str]) -> str:
+    """:func:`describe` of the runs' first difference, leaving out the counters ``excepted``
+    (a change meant to alter them, e.g. ``cowHint``); their own first difference follows."""
+
+    def part(frames: dict[str, pd.DataFrame], keep: bool) -> dict[str, pd.DataFrame]:
+        return {
+            name: frame[[c for c in frame.columns if (c in excepted) == keep]]
+            for name, frame in frames.items()
+        }
+
+    text = describe(first_difference(part(a, False), part(b, False)))
+    if not excepted:
+        return text
+    return f"{text} except {', '.join(excepted)}, which " + (
+        describe(first_difference(part(a, True), part(b, True)))
+    ).replace("identical", "are identical")
+
+
 # -- one run, in a fresh process -----------------------------------------------------------------
 def worker(code: str, scenario: str, duration: str | None, seed: int | None, out: str) -> None:
     """Run ``scenario`` with the memsim found under ``code``; pickle frames and measures."""
@@ -188,6 +207,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", help="simulate only [0, D] (e.g. 30min)")
     ap.add_argument("-n", type=int, default=3, help="runs per side and seed (default 3)")
     ap.add_argument("--seed", type=int, action="append", help="seed override (repeatable)")
+    ap.add_argument(
+        "--except",
+        dest="excepted",
+        action="append",
+        default=[],
+        metavar="COUNTER",
+        help="leave a counter out of the fingerprint, reported apart (repeatable)",
+    )
     ap.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -222,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"  wall {data['wall']:.2f} s  rss {data['rss'] / 2**20:.0f} MiB",
                         flush=True,
                     )
-            fingerprints[str(seed)] = describe(first_difference(frames["A"], frames["B"]))
+            fingerprints[str(seed)] = fingerprint(frames["A"], frames["B"], args.excepted)
     report = summarise(measures, loads)
     report.update({"ref": args.ref, "bench": args.bench, "duration": args.duration, "n": args.n})
     report["fingerprint"] = fingerprints

@@ -93,3 +93,19 @@ def test_frame_missing_on_one_side(side: str) -> None:
     a, b = _frames(), _frames()
     del (a if side == "a" else b)["host"]
     assert ab.first_difference(a, b) == ab.Difference(0.0, ("host.*",))
+
+
+def test_excepted_counter_is_reported_apart() -> None:
+    a, b = _frames(), _frames()
+    b["vms"]["swapped"] = b["vms"]["swapped"] + 1.0  # differs from t = 0 (NaN + 1 stays NaN)
+    free = b["host"]["free"].to_numpy().copy()
+    free[3] += 1.0
+    b["host"]["free"] = free
+    assert ab.fingerprint(a, b, []) == "differs from t = 0 s (vms.swapped)"
+    assert ab.fingerprint(a, b, ["swapped"]) == (
+        "differs from t = 60 s (host.free) except swapped, which differs from t = 0 s (vms.swapped)"
+    )
+    assert ab.fingerprint(a, b, ["swapped", "free"]) == (
+        "identical except swapped, free, which differs from t = 0 s (vms.swapped)"
+    )
+    assert ab.fingerprint(a, a, ["free"]) == "identical except free, which are identical"

@@ -4,8 +4,9 @@ Over generated hosts (all four profiles) with VMs of random reservations, limits
 Tools, workloads that grow, and events that change limits, reservations, shares, Tools,
 workloads (also before a VM powers on) and run-time settings, at every step:
 
-* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays (these full
-  passes every fifth step);
+* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays, and each
+  compression cache holds exactly its VM's compressed pages (these full passes every fifth
+  step);
 * a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
   limit unless a lowered limit is still being followed down (then it only falls);
 * memory within a touched reservation is never compressed or swapped, the balloon never
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 
 from memsim.api import run
 from memsim.model.pages import PageState
+from memsim.model.reclaim.compression import slot_kib
 from memsim.model.scheduler import schedule
 from memsim.model.states import MemState, Thresholds
 from tests.support.helpers import scenario, started
@@ -129,6 +131,15 @@ def reclaimed(sim) -> np.ndarray:  # type: ignore[no-untyped-def]
     )
 
 
+def assert_cache_holds_the_compressed_pages(sim) -> None:  # type: ignore[no-untyped-def]
+    """Each VM's compression cache holds exactly the slots of its compressed pages."""
+    gm, compressor = sim.host.gm, sim.host.compressor
+    pages = np.flatnonzero(gm.state == PageState.COMPRESSED)
+    owner = gm.vm_of(pages)
+    kib = slot_kib(gm.content[pages], compressor.compressible[owner])
+    assert np.array_equal(compressor.cache_kib, np.bincount(owner, kib, minlength=gm.n_vms))
+
+
 RULES = settings(
     max_examples=25,
     deadline=None,
@@ -154,6 +165,7 @@ def test_rules_hold_at_every_step(text: str) -> None:
         if t % 5 == 0:  # full passes over the page arrays: every fifth step
             host.check_identity()
             host.sharing.check_links()
+            assert_cache_holds_the_compressed_pages(sim)
             # the count of host-reclaimed working-set pages, kept incrementally, never drifts
             assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
             # the index of pages a touch can fault on, kept incrementally, is exact too
@@ -264,3 +276,15 @@ def test_known_case_balloon_region_in_the_working_set_is_away() -> None:
             ranks = np.arange(region[v], gm.ws[v])
             state = gm.state[gm.by_rank(np.full(len(ranks), v), ranks)]
             assert np.all(state >= PageState.BALLOONED)
+
+
+def test_known_case_compressed_page_evicted_while_it_faults() -> None:
+    """A case hypothesis found: vm1, at its limit, faults on compressed pages at 121 s; making
+    room for them compresses other pages, which evicts some of the faulting pages from the
+    full cache to swap. Fault-in then used the state read before making room and
+    "decompressed" swapped pages, freeing their cache slots a second time."""
+    known = Path(__file__).parent / "data" / "known"
+    sim = started((known / "compressed-page-evicted-while-faulting.yaml").read_text())
+    for t in range(5, 240, 5):
+        sim.env.run(until=t)
+        assert_cache_holds_the_compressed_pages(sim)

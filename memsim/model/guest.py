@@ -344,6 +344,8 @@ class Guests:
         needs = host_fault | leaving
         want = np.bincount(owner[needs], minlength=n)
         make_room(host, self.swapper, want)
+        # making room may have evicted some of these compressed pages to swap
+        state = gm.state[pages]
         ok = host.grant(want)
         served = needs & (_rank_within(owner, needs) < ok[owner])
         gm.expose(owner[served & host_fault], rank[served & host_fault], -1)
