@@ -4,9 +4,9 @@ Over generated hosts (all four profiles) with VMs of random reservations, limits
 Tools, workloads that grow, and events that change limits, reservations, shares, Tools,
 workloads (also before a VM powers on) and run-time settings, at every step:
 
-* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays, and each
-  compression cache holds exactly its VM's compressed pages (these full passes every fifth
-  step);
+* managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays, each
+  compression cache holds exactly its VM's compressed pages, and every private page that
+  holds what no other page can is marked ``SOLO`` (these full passes every fifth step);
 * a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
   limit unless a lowered limit is still being followed down (then it only falls);
 * memory within a touched reservation is never compressed or swapped, the balloon never
@@ -131,6 +131,22 @@ def reclaimed(sim) -> np.ndarray:  # type: ignore[no-untyped-def]
     )
 
 
+def assert_solo_marked(sim) -> None:  # type: ignore[no-untyped-def]
+    """No private page outside the table holds solo layout contents (unique to its VM and
+    rank, or a family page with no peer) without its ``SOLO`` mark, which the scanner would
+    hash for nothing — also after the page was swapped, compressed or paged by the guest and
+    faulted back in. (Fresh writes are solo too, but a test cannot tell them from a duplicate
+    written under an earlier content mix.)"""
+    gm = sim.host.gm
+    owner = np.repeat(np.arange(gm.n_vms), gm.sizes)
+    rank = np.concatenate([np.arange(size) for size in gm.sizes])
+    pages = gm.by_rank(owner, rank)
+    layout, solo = sim.guests.layout(owner, gm.origin(owner, rank))
+    expected = solo & (gm.content[pages] == layout)
+    unmarked = (gm.state[pages] == PageState.PRIVATE) & (gm.link[pages] == -1)
+    assert not np.any(expected & unmarked), f"{int((expected & unmarked).sum())} pages unmarked"
+
+
 def assert_cache_holds_the_compressed_pages(sim) -> None:  # type: ignore[no-untyped-def]
     """Each VM's compression cache holds exactly the slots of its compressed pages."""
     gm, compressor = sim.host.gm, sim.host.compressor
@@ -166,6 +182,7 @@ def test_rules_hold_at_every_step(text: str) -> None:
             host.check_identity()
             host.sharing.check_links()
             assert_cache_holds_the_compressed_pages(sim)
+            assert_solo_marked(sim)
             # the count of host-reclaimed working-set pages, kept incrementally, never drifts
             assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
             # the index of pages a touch can fault on, kept incrementally, is exact too

@@ -15,6 +15,9 @@ from memsim.model.segments import cumsum_within, rank_within
 
 def test_constants_agree_with_the_page_model() -> None:
     assert kernels._PRIVATE == PageState.PRIVATE and kernels._SHARED == PageState.SHARED
+    assert kernels._GUEST_SWAPPED == PageState.GUEST_SWAPPED
+    # states from SWAPPED on are the host's swap: the last two
+    assert kernels._SWAPPED == PageState.SWAPPED == max(PageState) - 1
     assert kernels._LARGE == LARGE_PAGE
     assert SOLO == kernels.SOLO < -1
 
@@ -37,10 +40,16 @@ def test_set_state_counts_and_links(seed: int) -> None:
     rng, state, link, _, owner, counts, pages = _pages(seed)
     new = rng.integers(0, N_STATES, len(pages)).astype(np.uint8)
     old = state[pages].copy()
-    leaving = (old == PageState.PRIVATE) & (new != PageState.PRIVATE)
+    # a hint dies when its page leaves PRIVATE; a solo mark when the page's data is dropped
+    hint_dies = (old == PageState.PRIVATE) & (new != PageState.PRIVATE) & (link[pages] >= 0)
+    keeps_data = np.isin(
+        new,
+        [PageState.PRIVATE, PageState.GUEST_SWAPPED, PageState.SWAPPED, PageState.SWAPPED_CACHE],
+    )
+    solo_dies = (link[pages] == SOLO) & ~keeps_data
     want_link = link.copy()
-    want_link[pages[leaving]] = -1
-    want_lost = link[pages[leaving & (link[pages] >= 0)]].astype(np.int64)
+    want_link[pages[hint_dies | solo_dies]] = -1
+    want_lost = link[pages[hint_dies]].astype(np.int64)
     want_counts = counts.copy()
     np.add.at(want_counts, (owner[pages], old), -1)
     np.add.at(want_counts, (owner[pages], new), 1)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from memsim.engine.simulation import Simulation
-from memsim.model.pages import PageState
+from memsim.model.pages import SOLO, PageState
 from memsim.model.reclaim.pipeline import reclaim
 from tests.support.helpers import started
 
@@ -23,7 +23,7 @@ vms:
       footprint: 120MiB
       active: 60MiB
       compressible: 50%
-      content: {zero: 0%, shared: 0%, duplicate: 0%}
+      content: {zero: 0%, shared: 0%, duplicate: 10%}
 """
 
 
@@ -77,6 +77,30 @@ def test_compression_keeps_each_cache_within_its_cap(sim: Simulation) -> None:
     zipper.decompress(pages[compressed][:10], owner[compressed][:10])
     assert (zipper.cache_kib <= held).all() and zipper.cache_kib.sum() < held.sum()
     assert zipper.decompressed_total.sum() == 10
+
+
+def test_the_solo_mark_comes_back_with_compressed_data(sim: Simulation) -> None:
+    """Compressing keeps a page's SOLO mark in its cache record (docs/model.md §2): it comes
+    back when the page is decompressed or evicted to swap, and only for pages that had it."""
+    gm, zipper = sim.host.gm, sim.host.compressor
+    zipper.enabled, zipper.max_pct = True, 1.0
+    pages, owner, _ = sim.swapper.victims(np.array([2000, 0]))
+    assert (gm.link[pages] == SOLO).any() and (gm.link[pages] == -1).any()  # unique and dup
+    was_solo = dict(zip(pages.tolist(), (gm.link[pages] == SOLO).tolist(), strict=True))
+    zipped, evicted, _ = zipper.compress(pages, owner)
+    compressed = pages[gm.state[pages] == PageState.COMPRESSED]
+    assert len(compressed) and not (gm.link[compressed] == SOLO).any()  # links hold tags now
+    more, more_owner, _ = sim.swapper.victims(np.array([2000, 0]))
+    _, evicted, evicted_owner = zipper.compress(more, more_owner)  # evicts the oldest
+    evicted = evicted[np.isin(evicted, pages)]
+    assert len(evicted)
+    sim.swapper.swap_out(evicted, gm.vm_of(evicted))
+    back = pages[gm.state[pages] == PageState.COMPRESSED]
+    zipper.decompress(back, gm.vm_of(back))
+    for returned in (evicted, back):
+        expected = np.array([was_solo[p] for p in returned.tolist()])
+        assert np.array_equal(gm.link[returned] == SOLO, expected)
+        assert expected.any() and not expected.all()
 
 
 def test_disabled_compression_hands_every_victim_back(sim: Simulation) -> None:

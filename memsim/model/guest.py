@@ -163,8 +163,7 @@ class Guests:
             return
         owner, rank = repeat_ranges(vms, self.footprint[vms], self.footprint[vms] + grow[vms])
         pages = host.gm.by_rank(owner, rank)
-        content, family, unique = self.content.contents(owner, host.gm.origin(owner, rank))
-        solo = unique | (family & ~self.family_peer[owner])
+        content, solo = self.layout(owner, host.gm.origin(owner, rank))
         written = self._back(pages, owner, rank, content, solo)
         done = np.bincount(host.gm.vm_of(written), minlength=len(grow))
         # growth is in rank order: a VM advances by what it could write (in order, mostly)
@@ -212,6 +211,14 @@ class Guests:
             gm.expose(owner[was & back], rank[was & back], -1)
             gm.expose_paged(owner[paged & back], rank[paged & back], -1)
         return written
+
+    def layout(self, owner: Index, origin: Index) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
+        """Contents the guest writes at layout rank ``origin`` of VMs ``owner``
+        (:meth:`GuestMemory.origin <memsim.model.pages.GuestMemory.origin>`), and which of them
+        no other page of the salt domain can hold: unique to the VM, or a family page of a VM
+        with no family peer."""
+        content, family, unique = self.content.contents(owner, origin)
+        return content, unique | (family & ~self.family_peer[owner])
 
     def _mark_solo(
         self, pages: Index, content: NDArray[np.uint64], solo: NDArray[np.bool_] | bool

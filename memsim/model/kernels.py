@@ -15,13 +15,15 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
-# PageState.PRIVATE and SHARED, LARGE_PAGE (pages.py imports this module: no import back;
-# tested)
-_PRIVATE, _SHARED = 1, 2
+# PageState.PRIVATE, SHARED, GUEST_SWAPPED and SWAPPED, LARGE_PAGE (pages.py imports this
+# module: no import back; tested)
+_PRIVATE, _SHARED, _GUEST_SWAPPED, _SWAPPED = 1, 2, 4, 6
 _LARGE = 512
 
-#: ``link`` of a private page the scanner may skip: no other page can hold its contents (set by
-#: the writer; cleared when the page leaves PRIVATE or is rewritten; ``-1`` is always safe)
+#: ``link`` of a page whose contents no other page can hold, so the scanner may skip it (set by
+#: the writer; kept while the data is swapped by the host or the guest, in the compression
+#: cache's record while compressed, cleared when the data is dropped or rewritten; ``-1`` is
+#: always safe)
 SOLO = -2
 
 
@@ -36,7 +38,9 @@ def set_state(
 ) -> Index:
     """Move ``pages`` of ``vms`` to states ``new``, keeping ``counts[vm, state]`` exact.
 
-    A page leaving PRIVATE loses its hint or solo mark (``link`` → -1).
+    A page leaving PRIVATE loses its hint (``link`` → -1). Its solo mark stays while its data
+    does, private or swapped by the host or the guest (the contents come back as they were),
+    and goes with the data (ballooned, untouched; the compression cache keeps its own record).
 
     Returns:
         The table slots of the hints that died.
@@ -48,10 +52,12 @@ def set_state(
         old = state[p]
         counts[v, old] -= 1
         counts[v, s] += 1
-        if old == _PRIVATE and s != _PRIVATE and link[p] != -1:
-            if link[p] >= 0:
-                lost[n_lost] = link[p]
-                n_lost += 1
+        if link[p] == SOLO:
+            if not (s in (_PRIVATE, _GUEST_SWAPPED) or s >= _SWAPPED):
+                link[p] = -1
+        elif old == _PRIVATE and s != _PRIVATE and link[p] >= 0:
+            lost[n_lost] = link[p]
+            n_lost += 1
             link[p] = -1
         state[p] = s
     return lost[:n_lost]

@@ -119,10 +119,9 @@ def _write(guests: Guests, vms: Index, lo: Index, hi: Index) -> None:
     gm = guests.host.gm
     owner, rank = repeat_ranges(vms, lo, hi)
     pages = gm.by_rank(owner, rank)
-    content, family, unique = guests.content.contents(owner, rank)
+    content, solo = guests.layout(owner, rank)
     gm.content[pages] = content
     gm.set_state(pages, PageState.PRIVATE, owner)
-    solo = unique | (family & ~guests.family_peer[owner])
     gm.mark_solo(pages[solo], content[solo], solo[solo])
 
 

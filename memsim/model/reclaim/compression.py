@@ -6,8 +6,10 @@ is kept in its VM's compression cache, in a 1 KiB slot when it shrinks by more t
 pages, charged to the VM) and grows from zero up to ``Mem.MemZipMaxPct`` of the VM's configured
 memory. When it is full, the compressed page unused longest is decompressed and swapped out.
 Since any access decompresses a page and takes it out of the cache, "unused longest" is "oldest
-in the cache": a FIFO of (page, sequence number) records it, and a page's ``link`` holds its
-sequence number so stale records are recognised. Decompression costs ≈ 20 µs.
+in the cache": a FIFO of (page, tag) records it, and a page's ``link`` holds its tag so stale
+records are recognised. The tag is the page's sequence number and, in its low bit, whether the
+page was marked ``SOLO`` (no other page can hold its contents, docs/model.md §2): the mark comes
+back with the data, decompressed or evicted to swap. Decompression costs ≈ 20 µs.
 
 Compressing costs CPU: the host compresses at most ``Memsim.CompressRate`` MiB/s (model choice:
 ESXi's rate is not published; compressing a page is taken as about twice the ≈ 20 µs of
@@ -25,7 +27,7 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 from memsim.model.hashing import mix64, unit_interval
-from memsim.model.pages import GuestMemory, PageState
+from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.segments import cumsum_within
 
 
@@ -62,7 +64,7 @@ class Compressor:
         self.compressed_total = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative compressions
         self.decompressed_total = np.zeros(gm.n_vms, dtype=np.int64)
         self._fifo_pages = np.zeros(1024, dtype=np.int64)
-        self._fifo_seq = np.zeros(1024, dtype=np.int64)
+        self._fifo_tag = np.zeros(1024, dtype=np.int64)
         self._fifo_len = 0
         self._seq = 0
 
@@ -111,9 +113,10 @@ class Compressor:
         c_pages, c_owner, c_kib = pages[fits], owner[fits], kib[fits]
         seq = self._seq + np.arange(len(c_pages))
         self._seq += len(c_pages)
+        tag = (seq << 1) | (gm.link[c_pages] == SOLO)
         gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
-        gm.link[c_pages] = seq.astype(np.int32)
-        self._append(c_pages, seq)
+        gm.link[c_pages] = tag.astype(np.int32)
+        self._append(c_pages, tag)
         self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
         return fits, ev_pages, ev_owner
@@ -125,21 +128,21 @@ class Compressor:
         free = np.maximum(cap - self.cache_kib, 0)[owner]
         return np.minimum(kib, np.maximum(used - free, 0))
 
-    def _append(self, pages: Index, seq: Index) -> None:
+    def _append(self, pages: Index, tag: Index) -> None:
         """Add records at the FIFO's tail, doubling its buffers when full."""
         end = self._fifo_len + len(pages)
         if end > len(self._fifo_pages):
             size = max(2 * len(self._fifo_pages), end)
             self._fifo_pages = np.resize(self._fifo_pages, size)
-            self._fifo_seq = np.resize(self._fifo_seq, size)
+            self._fifo_tag = np.resize(self._fifo_tag, size)
         self._fifo_pages[self._fifo_len : end] = pages
-        self._fifo_seq[self._fifo_len : end] = seq
+        self._fifo_tag[self._fifo_len : end] = tag
         self._fifo_len = end
 
     def _live(self) -> NDArray[np.bool_]:
         pages = self._fifo_pages[: self._fifo_len]
         return (self.gm.state[pages] == PageState.COMPRESSED) & (
-            self.gm.link[pages] == self._fifo_seq[: self._fifo_len].astype(np.int32)
+            self.gm.link[pages] == self._fifo_tag[: self._fifo_len].astype(np.int32)
         )
 
     def _evict(self, kib_needed: Index) -> tuple[Index, Index]:
@@ -149,7 +152,7 @@ class Compressor:
         live = np.flatnonzero(self._live())
         n = len(live)
         self._fifo_pages[:n] = self._fifo_pages[live]
-        self._fifo_seq[:n] = self._fifo_seq[live]
+        self._fifo_tag[:n] = self._fifo_tag[live]
         self._fifo_len = n
         pages = self._fifo_pages[:n]
         owner = self.gm.vm_of(pages)
@@ -165,7 +168,8 @@ class Compressor:
         if len(pages) == 0:
             return
         self.cache_kib -= np.bincount(owner, weights=kib, minlength=self.gm.n_vms).astype(np.int64)
-        self.gm.link[pages] = -1
+        link = self.gm.link
+        link[pages] = np.where(link[pages] & 1, SOLO, -1)  # the tag's solo mark
 
     def decompress(self, pages: Index, owner: Index) -> None:
         """Accessed compressed pages come back private; their slots are freed."""

@@ -330,8 +330,8 @@ class PageSharing:
 
     def check_links(self) -> None:
         """Every live hint names a private page, linked back, with the entry's contents; every
-        ``SOLO`` page is private and no other resident page of its salt domain holds its
-        contents.
+        ``SOLO`` page is private or swapped (its data kept) and no other resident or solo page
+        of its salt domain holds its contents.
 
         A pass over the table and all pages, for tests.
         """
@@ -352,12 +352,15 @@ class PageSharing:
         if linked != len(hints):
             raise AssertionError(f"{linked} private pages link to {len(hints)} hints")
         solo = gm.link == SOLO
-        if np.any(solo & (gm.state != PageState.PRIVATE)):
-            raise AssertionError("a page marked SOLO is not private")
-        resident = np.flatnonzero((gm.state == PageState.PRIVATE) | (gm.state == PageState.SHARED))
-        key = np.stack([self.domain[gm.vm_of(resident)].astype(np.uint64), gm.content[resident]])
+        state = gm.state
+        kept = (state == PageState.PRIVATE) | (state == PageState.GUEST_SWAPPED)
+        kept |= state >= PageState.SWAPPED
+        if np.any(solo & ~kept):
+            raise AssertionError("a page marked SOLO is neither private nor swapped")
+        held = np.flatnonzero((state == PageState.PRIVATE) | (state == PageState.SHARED) | solo)
+        key = np.stack([self.domain[gm.vm_of(held)].astype(np.uint64), gm.content[held]])
         _, inverse, counts = np.unique(key, axis=1, return_inverse=True, return_counts=True)
-        if np.any(solo[resident] & (counts[inverse.ravel()] > 1)):
+        if np.any(solo[held] & (counts[inverse.ravel()] > 1)):
             raise AssertionError("a page marked SOLO shares its contents with another page")
 
     def _remap(self, mapping: Index) -> None:
