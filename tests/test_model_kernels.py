@@ -120,7 +120,7 @@ def test_scan_candidates(sizes: list[int], seed: int) -> None:
 @given(seed=st.integers(0, 2**32 - 1))
 def test_remap_links(seed: int) -> None:
     _, state, link, *_ = _pages(seed)
-    mapping = np.random.default_rng(seed).permutation(16).astype(np.int64)
+    mapping = np.random.default_rng(seed).permutation(16).astype(np.int32)
     linked = (link >= 0) & (state <= PageState.SHARED)
     want = link.copy()
     want[linked] = mapping[link[linked]]
@@ -336,7 +336,7 @@ def test_find_matches_the_probe_rounds(seed: int, bits: int) -> None:
 
 
 def _insert_by_rounds(table: ShareTable, salt: np.ndarray, content: np.ndarray) -> np.ndarray:
-    """The numpy insert :func:`memsim.model.reclaim.table._insert` replaced: per round, the
+    """The numpy insert :func:`memsim.model.reclaim.table._place` replaced: per round, the
     first pending key at each empty slot takes it (``unique``), the others move on."""
     n = len(content)
     result = np.full(n, -1, dtype=np.int64)

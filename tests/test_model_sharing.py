@@ -138,6 +138,29 @@ def test_rewritten_hints_die_and_rebuilds_keep_the_table_consistent() -> None:
     assert table.live == table.frames + int((live & (table.refs == 0)).sum())
 
 
+def test_the_table_shrinks_when_its_hints_die_and_links_follow() -> None:
+    """A wave of hints doubles the table; once they die, the next batch rebuilds it small
+    again, and every frame and hint is still found through its pages' links."""
+    n = 40_000
+    first = list(range(1, n + 1))
+    s = sharing_of([first, first[:50] + [0] * (n - 50)], [0, 0])
+    gm, table = s.gm, s.table
+    s.share(np.arange(n), np.zeros(n, dtype=np.int64))  # VM 0: all hints
+    grown = table.capacity
+    assert grown >= n / 0.45 > table.minimum
+    gm.set_state(np.arange(50, n), PageState.SWAPPED)  # their hints die
+    assert table.live == 50
+    s.share(np.arange(n, n + 60), np.ones(60, dtype=np.int64))  # 50 matches, 10 zero pages
+    assert table.capacity == table.minimum < grown  # 51 entries: back to the initial size
+    assert table.frames == table.live == 51 and table.dead == 0  # and the zero frame
+    s.check_links()
+    shared = np.flatnonzero(gm.state == PageState.SHARED)
+    assert len(shared) == 110
+    refs = np.bincount(gm.link[shared], minlength=table.capacity)
+    live = table.status == 1
+    assert np.array_equal(refs[live & (table.refs > 0)], table.refs[live & (table.refs > 0)])
+
+
 def test_a_hint_dies_when_its_page_leaves_private_memory() -> None:
     s = sharing_of([[42, 1], [42, 2]], [0, 0])
     s.share(np.array([0]), np.array([0]))

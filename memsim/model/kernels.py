@@ -166,7 +166,9 @@ def scan_candidates(
 
 
 @njit(cache=True)
-def remap_links(state: NDArray[np.uint8], link: NDArray[np.int32], mapping: Index) -> None:
+def remap_links(
+    state: NDArray[np.uint8], link: NDArray[np.int32], mapping: NDArray[np.int32]
+) -> None:
     """After a table rebuild, move each shared page's frame and private page's hint to its new
     slot (``mapping[old slot]``), in place: no temporary as large as the page arrays."""
     for p in range(len(link)):

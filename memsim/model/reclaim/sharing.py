@@ -363,7 +363,7 @@ class PageSharing:
         if np.any(solo[held] & (counts[inverse.ravel()] > 1)):
             raise AssertionError("a page marked SOLO shares its contents with another page")
 
-    def _remap(self, mapping: Index) -> None:
+    def _remap(self, mapping: NDArray[np.int32]) -> None:
         """Follow a table rebuild: shared pages' frames and private pages' hints moved."""
         kernels.remap_links(self.gm.state, self.gm.link, mapping)
 
