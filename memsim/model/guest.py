@@ -36,7 +36,7 @@ from memsim.model.limits import make_room, make_room_for
 from memsim.model.pages import PageState
 from memsim.model.reclaim.balloon import Balloons
 from memsim.model.reclaim.swap import Swapper
-from memsim.model.segments import random_ranks, rank_within, repeat_ranges
+from memsim.model.segments import distinct, random_ranks, rank_within, repeat_ranges
 
 
 class Guests:
@@ -251,8 +251,8 @@ class Guests:
         if len(vms) == 0:
             return
         owner, rank = random_ranks(vms, count[vms], self.active[vms], rng)
-        pages, first = np.unique(host.gm.by_rank(owner, rank), return_index=True)
-        owner = owner[first]
+        pages = distinct(host.gm.by_rank(owner, rank))
+        owner = host.gm.vm_of(pages)
         # a write to a page that is not resident waits for its fault (see access); copy-on-write
         # breaks need memory, for which a VM at its limit makes room first
         shared = host.gm.state[pages] == PageState.SHARED

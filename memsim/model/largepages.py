@@ -26,7 +26,7 @@ import numpy as np
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index, Mask
 from memsim.model.pages import LARGE_PAGE, GuestMemory, PageState
-from memsim.model.segments import repeat_ranges
+from memsim.model.segments import distinct, pack, repeat_ranges, unpack
 
 __all__ = ["LARGE_PAGE", "LargePages"]
 
@@ -113,8 +113,7 @@ class LargePages:
     # -- breaking ---------------------------------------------------------------------------
     def break_regions(self, regions: Index, owner: Index) -> tuple[Index, Index]:
         """Break the large pages among ``regions`` into 4 KiB pages; returns their pages."""
-        regions, idx = np.unique(regions, return_index=True)
-        owner = owner[idx]
+        regions, owner = unpack(distinct(pack(regions, owner)))  # a region has one owner
         keep = self.large[regions]
         regions, owner = regions[keep], owner[keep]
         self.large[regions] = False

@@ -3,23 +3,55 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 
 
+def distinct(values: Index) -> Index:
+    """The distinct ``values`` in ascending order: ``np.unique(values)`` from one sort.
+
+    numpy's own ``unique`` keeps an index (a stable argsort) when asked for first occurrences
+    and hashes when not; both are several times slower than a plain sort for page numbers.
+    A caller that needs each page's owner or rank takes it from the page (a page has one owner
+    and one rank), or sorts page and rank packed into one integer (:func:`pack`).
+    """
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+_LOW = np.int64(32)
+
+
+def pack(high: Index, low: Index) -> Index:
+    """One int64 per pair, ordered by ``high`` then ``low`` (both below 2³¹)."""
+    return (high << _LOW) | low
+
+
+def unpack(packed: Index) -> tuple[Index, Index]:
+    """The pairs :func:`pack` made."""
+    return packed >> _LOW, packed & np.int64(0xFFFFFFFF)
+
+
 def rank_within(owner: Index) -> Index:
-    """Position of each item among the items of the same owner, in array order."""
+    """Position of each item among the items of the same owner, in array order (compiled:
+    one pass with a counter per owner)."""
     if len(owner) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(owner, kind="stable")
-    sorted_owner = owner[order]
-    starts = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
-    run = np.diff(np.r_[starts, len(owner)])
-    pos = np.arange(len(owner)) - np.repeat(starts, run)
+    return _rank_within(owner, int(owner.max()) + 1)
+
+
+@njit(cache=True)
+def _rank_within(owner: Index, n_owners: int) -> Index:
+    seen = np.zeros(n_owners, dtype=np.int64)
     out = np.empty(len(owner), dtype=np.int64)
-    out[order] = pos
+    for i in range(len(owner)):
+        out[i] = seen[owner[i]]
+        seen[owner[i]] += 1
     return out
 
 
@@ -40,15 +72,18 @@ def random_ranks(
 
 
 def cumsum_within(owner: Index, values: NDArray[np.number]) -> NDArray[np.float64]:
-    """Running sum of ``values`` within each owner, in array order (inclusive)."""
+    """Running sum of ``values`` within each owner, in array order (inclusive; compiled: one
+    pass with a sum per owner, exact for the integer counts it is used for)."""
     if len(owner) == 0:
         return np.zeros(0)
-    order = np.argsort(owner, kind="stable")
-    v = values[order].astype(np.float64)
-    total = np.cumsum(v)
-    o = owner[order]
-    starts = np.flatnonzero(np.r_[True, o[1:] != o[:-1]])
-    base = np.repeat(total[starts] - v[starts], np.diff(np.r_[starts, len(o)]))
+    return _cumsum_within(owner, values.astype(np.float64), int(owner.max()) + 1)
+
+
+@njit(cache=True)
+def _cumsum_within(owner: Index, values: NDArray[np.float64], n_owners: int) -> NDArray[np.float64]:
+    total = np.zeros(n_owners)
     out = np.empty(len(owner))
-    out[order] = total - base
+    for i in range(len(owner)):
+        total[owner[i]] += values[i]
+        out[i] = total[owner[i]]
     return out

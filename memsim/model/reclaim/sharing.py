@@ -33,6 +33,7 @@ from memsim.model.hashing import mix64
 from memsim.model.largepages import LargePages
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.reclaim.table import LIVE, ShareTable
+from memsim.model.segments import distinct
 
 BREAK_CHUNK = 4096
 """Large pages (2 MiB regions, 8 GiB of guest memory) broken and shared per pass of
@@ -324,7 +325,7 @@ class PageSharing:
         """
         table = self.table
         dying = slots[(table.status[slots] == LIVE) & (table.refs[slots] == 0)]
-        pages = table.hint[np.unique(dying)].astype(np.int64)
+        pages = table.hint[distinct(dying)].astype(np.int64)
         self.hints -= np.bincount(self.gm.vm_of(pages[pages >= 0]), minlength=self.gm.n_vms)
         table.drop(slots)
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 from memsim.model.pages import GuestMemory, PageState
+from memsim.model.segments import distinct, pack, unpack
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ class Swapper:
         tries = np.minimum(tries, gm.sizes[vms] * 4)
         owner = np.repeat(vms, tries)
         rank = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
-        pages, first = np.unique(gm.by_rank(owner, rank), return_index=True)
-        owner, rank = owner[first], rank[first]
+        # distinct pages in page order, each with its rank (a page has one rank and one VM)
+        pages, rank = unpack(distinct(pack(gm.by_rank(owner, rank), rank)))
+        owner = gm.vm_of(pages)
         shuffle = self.rng.permutation(len(pages))
         pages, owner, rank = pages[shuffle], owner[shuffle], rank[shuffle]
         keep = backing_kernels.first_in_state(pages, owner, gm.state, int(state), want)
