@@ -43,6 +43,26 @@ def combine(a: U64 | int, b: U64 | int) -> U64:
         return mix64(mix64(a) ^ (np.asarray(b, dtype=np.uint64) * _C2))
 
 
+@njit(cache=True)
+def combine_scalar(a: np.uint64, b: np.uint64) -> np.uint64:
+    """:func:`combine` of two values, for compiled kernels (the same bits)."""
+    return mix64_scalar(mix64_scalar(a) ^ (b * _C2))
+
+
+_UNIT = 1.0 / (1 << 53)
+
+
+def unit_interval(x: U64) -> NDArray[np.float64]:
+    """Map uint64 values to floats in [0, 1), uniformly for well-mixed inputs."""
+    return (x >> np.uint64(11)).astype(np.float64) * _UNIT
+
+
+@njit(cache=True)
+def unit_interval_scalar(x: np.uint64) -> float:
+    """:func:`unit_interval` of one value, for compiled kernels (the same float)."""
+    return np.float64(x >> np.uint64(11)) * _UNIT
+
+
 PAGE_HASH_KEY = np.uint64(0x5851F42D4C957F2D)
 
 
@@ -61,8 +81,3 @@ def page_hash_scalar(content: np.uint64, mask: np.uint64) -> np.uint64:
 def hash_mask(bits: int) -> np.uint64:
     """The low ``bits`` bits set (all 64 for ``bits`` ≥ 64)."""
     return np.uint64((1 << min(bits, 64)) - 1)
-
-
-def unit_interval(x: U64) -> NDArray[np.float64]:
-    """Map uint64 values to floats in [0, 1), uniformly for well-mixed inputs."""
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

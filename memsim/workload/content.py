@@ -17,10 +17,11 @@ A write gives a page fresh contents from a per-run counter (never equal to anyth
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import U64, Index
-from memsim.model.hashing import combine, mix64, unit_interval
+from memsim.model.hashing import combine, combine_scalar, mix64_scalar, unit_interval_scalar
 
 _FAMILY, _VM, _DUP, _UNIQUE, _WRITE = (np.uint64(k) for k in (11, 13, 17, 19, 23))
 
@@ -69,24 +70,67 @@ class ContentModel:
         A unique page's id is held by that (VM, rank) only; a family page's by the same rank of
         VMs of the same family; zero and duplicate pages repeat within the VM.
         """
-        r = rank.astype(np.uint64)
-        fam = combine(self.family[owner] ^ _FAMILY, r)
-        is_shared = unit_interval(fam) < self.shared[owner]
-        own = combine(self.vm_key[owner], r)
-        u = unit_interval(own)
-        rest = np.maximum(1.0 - self.shared[owner], 1e-12)
-        is_zero = ~is_shared & (u < self.zero[owner] / rest)
-        is_dup = ~is_shared & ~is_zero & (u < (self.zero[owner] + self.duplicate[owner]) / rest)
-        pool = (mix64(own) % self.dup_pool[owner].astype(np.uint64)).astype(np.uint64)
-        dup = combine(self.vm_key[owner] ^ _DUP, pool)
-        unique = combine(self.vm_key[owner] ^ _UNIQUE, r)
-        out = np.where(is_shared, mix64(fam), np.where(is_dup, dup, unique))
-        out = np.where(is_zero, np.uint64(0), out)
-        out = np.where((out == 0) & ~is_zero, np.uint64(1), out).astype(np.uint64)
-        return out, is_shared, ~is_shared & ~is_zero & ~is_dup
+        return _contents(
+            owner,
+            rank,
+            self.family,
+            self.vm_key,
+            self.shared,
+            self.zero,
+            self.duplicate,
+            self.dup_pool.astype(np.uint64),
+        )
 
     def fresh(self, n: int) -> U64:
         """``n`` new contents for pages the guest rewrites."""
         ids = np.arange(self._writes, self._writes + n, dtype=np.uint64)
         self._writes += n
         return combine(np.full(n, self.seed ^ _WRITE, dtype=np.uint64), ids) | np.uint64(1)
+
+
+@njit(cache=True)
+def _contents(
+    owner: Index,
+    rank: Index,
+    family: U64,
+    vm_key: U64,
+    shared: NDArray[np.float64],
+    zero: NDArray[np.float64],
+    duplicate: NDArray[np.float64],
+    dup_pool: U64,
+) -> tuple[U64, NDArray[np.bool_], NDArray[np.bool_]]:
+    """:meth:`ContentModel.contents`, one pass per page (compiled; the same mixes, in the same
+    order, as the vectorised formulation in tests/test_content_model.py).
+
+    Rank r of VM v is a family page when the family's mix of r falls below ``shared[v]``; else
+    the VM's own mix u of r picks zero (u < zero / rest), duplicate (below (zero + duplicate) /
+    rest, rest being 1 − shared) or unique.
+    """
+    n = len(owner)
+    out = np.empty(n, dtype=np.uint64)
+    is_family = np.empty(n, dtype=np.bool_)
+    is_unique = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        v = owner[i]
+        r = np.uint64(rank[i])
+        fam = combine_scalar(family[v] ^ _FAMILY, r)
+        own = combine_scalar(vm_key[v], r)
+        fam_page = unit_interval_scalar(fam) < shared[v]
+        u = unit_interval_scalar(own)
+        rest = max(1.0 - shared[v], 1e-12)
+        zero_page = not fam_page and u < zero[v] / rest
+        dup_page = not fam_page and not zero_page and u < (zero[v] + duplicate[v]) / rest
+        if fam_page:
+            c = mix64_scalar(fam)
+        elif dup_page:
+            c = combine_scalar(vm_key[v] ^ _DUP, mix64_scalar(own) % dup_pool[v])
+        else:
+            c = combine_scalar(vm_key[v] ^ _UNIQUE, r)
+        if zero_page:
+            c = np.uint64(0)
+        elif c == 0:
+            c = np.uint64(1)
+        out[i] = c
+        is_family[i] = fam_page
+        is_unique[i] = not fam_page and not zero_page and not dup_page
+    return out, is_family, is_unique
