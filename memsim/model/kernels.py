@@ -157,7 +157,8 @@ def scan_candidates(
         for k in range(count[j]):
             local = (start[v] + ((first[j] + k) % size) * stride[v]) % size
             p = offsets[v] + local
-            if not hashable(state, link, p, skip_solo) or large[region_first[v] + local // _LARGE]:
+            # the region flags are few (cache-resident): test them before the page's own
+            if large[region_first[v] + local // _LARGE] or not hashable(state, link, p, skip_solo):
                 continue
             pages[i] = p
             owner[i] = v
