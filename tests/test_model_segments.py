@@ -44,6 +44,10 @@ owners = st.lists(st.integers(0, 6), min_size=1, max_size=300).map(
 def test_segment_kernels_match_the_sorts_they_replaced(owner: np.ndarray, seed: int) -> None:
     rng = np.random.default_rng(seed)
     assert np.array_equal(rank_within(owner), _rank_within_by_sort(owner))
+    mask = rng.random(len(owner)) < 0.6
+    masked = np.full(len(owner), np.iinfo(np.int64).max)
+    masked[mask] = _rank_within_by_sort(owner[mask])
+    assert np.array_equal(rank_within(owner, mask), masked)
     for values in (rng.integers(0, 3000, len(owner)), rng.random(len(owner)) < 0.5):
         # integer counts (KiB, flags): exact either way, so equal bit for bit
         assert np.array_equal(cumsum_within(owner, values), _cumsum_within_by_sort(owner, values))

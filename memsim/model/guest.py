@@ -213,10 +213,9 @@ class Guests:
         return written
 
     def layout(self, owner: Index, origin: Index) -> tuple[NDArray[np.uint64], NDArray[np.bool_]]:
-        """Contents the guest writes at layout rank ``origin`` of VMs ``owner``
-        (:meth:`GuestMemory.origin <memsim.model.pages.GuestMemory.origin>`), and which of them
-        no other page of the salt domain can hold: unique to the VM, or a family page of a VM
-        with no family peer."""
+        """Contents the guest writes at layout rank ``origin`` (:meth:`GuestMemory.origin
+        <memsim.model.pages.GuestMemory.origin>`) of VMs ``owner``, and which of them no other
+        page of the salt domain can hold: unique to the VM, or a family page with no peer."""
         content, family, unique = self.content.contents(owner, origin)
         return content, unique | (family & ~self.family_peer[owner])
 
@@ -354,7 +353,7 @@ class Guests:
         # making room may have evicted some of these compressed pages to swap
         state = gm.state[pages]
         ok = host.grant(want)
-        served = needs & (_rank_within(owner, needs) < ok[owner])
+        served = needs & (rank_within(owner, needs) < ok[owner])
         gm.expose(owner[served & host_fault], rank[served & host_fault], -1)
         comp = served & (state == PageState.COMPRESSED)
         host.compressor.decompress(pages[comp], owner[comp])
@@ -399,11 +398,3 @@ class Guests:
         pages = gm.by_rank(owner, rank)
         order = np.argsort(pages)
         return pages[order], owner[order], rank[order]
-
-
-def _rank_within(owner: Index, mask: NDArray[np.bool_]) -> Index:
-    """Position of each masked item among its owner's masked items (others: a large number)."""
-    out = np.full(len(owner), np.iinfo(np.int64).max)
-    idx = np.flatnonzero(mask)
-    out[idx] = rank_within(owner[idx])
-    return out

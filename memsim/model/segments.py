@@ -37,21 +37,28 @@ def unpack(packed: Index) -> tuple[Index, Index]:
     return packed >> _LOW, packed & np.int64(0xFFFFFFFF)
 
 
-def rank_within(owner: Index) -> Index:
+_UNMASKED = np.iinfo(np.int64).max
+
+
+def rank_within(owner: Index, mask: NDArray[np.bool_] | None = None) -> Index:
     """Position of each item among the items of the same owner, in array order (compiled:
-    one pass with a counter per owner)."""
+    one pass with a counter per owner). With ``mask``, among the owner's masked items only;
+    unmasked items get the largest int64."""
     if len(owner) == 0:
         return np.zeros(0, dtype=np.int64)
-    return _rank_within(owner, int(owner.max()) + 1)
+    if mask is None:
+        mask = np.ones(len(owner), dtype=np.bool_)
+    return _rank_within(owner, mask, int(owner.max()) + 1)
 
 
 @njit(cache=True)
-def _rank_within(owner: Index, n_owners: int) -> Index:
+def _rank_within(owner: Index, mask: NDArray[np.bool_], n_owners: int) -> Index:
     seen = np.zeros(n_owners, dtype=np.int64)
-    out = np.empty(len(owner), dtype=np.int64)
+    out = np.full(len(owner), _UNMASKED)
     for i in range(len(owner)):
-        out[i] = seen[owner[i]]
-        seen[owner[i]] += 1
+        if mask[i]:
+            out[i] = seen[owner[i]]
+            seen[owner[i]] += 1
     return out
 
 

@@ -317,12 +317,9 @@ class PageSharing:
         self.gm.set_state(pages, PageState.PRIVATE, owner)
 
     def _forget_hints(self, slots: Index) -> None:
-        """Drop the hint entries at ``slots``: their pages left PRIVATE or were rewritten.
-
-        On ESX that machine page is gone or changed, so the hint can never validate; dropping
-        it at once (through the page's link) keeps the table to live hints and frames, and
-        results independent of when the table is rebuilt.
-        """
+        """Drop the hint entries at ``slots``: their pages left PRIVATE or were rewritten (on ESX
+        that machine page is gone or changed, so the hint can never validate). Dropped at once,
+        the table holds only live hints and frames, whenever it is rebuilt."""
         table = self.table
         dying = slots[(table.status[slots] == LIVE) & (table.refs[slots] == 0)]
         pages = table.hint[distinct(dying)].astype(np.int64)
@@ -332,9 +329,7 @@ class PageSharing:
     def check_links(self) -> None:
         """Every live hint names a private page, linked back, with the entry's contents; every
         ``SOLO`` page is private or swapped (its data kept) and no other resident or solo page
-        of its salt domain holds its contents.
-
-        A pass over the table and all pages, for tests.
+        of its salt domain holds its contents. A pass over the table and all pages, for tests.
         """
         table, gm = self.table, self.gm
         hints = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
