@@ -152,3 +152,19 @@ def test_a_stuck_driver_does_not_move(sim: Simulation) -> None:
     b.target = np.array([2000, 2000])
     b.step(10.0, 1.0, np.ones(2, dtype=bool), g.footprint, g.cache, h.reclaimable())
     assert b.stuck.all() and (b.size == 0).all()
+
+
+def test_the_fifo_keeps_within_twice_the_cached_pages(sim: Simulation) -> None:
+    """Pages compressed and decompressed again and again leave stale FIFO records; the FIFO
+    drops them when it fills instead of growing with every compression of the run."""
+    gm, zipper = sim.host.gm, sim.host.compressor
+    zipper.enabled = True
+    for _ in range(40):
+        pages, owner, _ = sim.swapper.victims(np.array([300, 300]))
+        zipper.compress(pages, owner)
+        back = pages[gm.state[pages] == PageState.COMPRESSED]
+        zipper.decompress(back[5:], gm.vm_of(back[5:]))  # most come straight back
+    cached = int(gm.count(PageState.COMPRESSED).sum())
+    assert zipper.compressed_total.sum() > 10 * cached
+    assert len(zipper._fifo_pages) <= max(2 * cached, 1024) * 2
+    assert zipper._live().sum() == cached

@@ -129,12 +129,17 @@ class Compressor:
         return np.minimum(kib, np.maximum(used - free, 0))
 
     def _append(self, pages: Index, tag: Index) -> None:
-        """Add records at the FIFO's tail, doubling its buffers when full."""
+        """Add records at the FIFO's tail. When the buffers are full, the stale records (of
+        pages decompressed or dropped since) are dropped first; the buffers double only if the
+        live records still fill half of them, so they stay within twice the cached pages."""
         end = self._fifo_len + len(pages)
         if end > len(self._fifo_pages):
-            size = max(2 * len(self._fifo_pages), end)
-            self._fifo_pages = np.resize(self._fifo_pages, size)
-            self._fifo_tag = np.resize(self._fifo_tag, size)
+            self._compact()
+            end = self._fifo_len + len(pages)
+            if 2 * end > len(self._fifo_pages):
+                size = max(2 * len(self._fifo_pages), end)
+                self._fifo_pages = np.resize(self._fifo_pages, size)
+                self._fifo_tag = np.resize(self._fifo_tag, size)
         self._fifo_pages[self._fifo_len : end] = pages
         self._fifo_tag[self._fifo_len : end] = tag
         self._fifo_len = end
@@ -145,16 +150,20 @@ class Compressor:
             self.gm.link[pages] == self._fifo_tag[: self._fifo_len].astype(np.int32)
         )
 
-    def _evict(self, kib_needed: Index) -> tuple[Index, Index]:
-        """Decompress the oldest cached pages of each VM until ``kib_needed[v]`` KiB are free."""
-        if not kib_needed.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    def _compact(self) -> None:
+        """Drop the FIFO's stale records, keeping the live ones in order."""
         live = np.flatnonzero(self._live())
         n = len(live)
         self._fifo_pages[:n] = self._fifo_pages[live]
         self._fifo_tag[:n] = self._fifo_tag[live]
         self._fifo_len = n
-        pages = self._fifo_pages[:n]
+
+    def _evict(self, kib_needed: Index) -> tuple[Index, Index]:
+        """Decompress the oldest cached pages of each VM until ``kib_needed[v]`` KiB are free."""
+        if not kib_needed.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        self._compact()
+        pages = self._fifo_pages[: self._fifo_len]
         owner = self.gm.vm_of(pages)
         kib = slot_kib(self.gm.content[pages], self.compressible[owner])
         # per VM, the oldest entries until the freed slots cover the need
