@@ -8,8 +8,10 @@ Usage::
 REF (any git revision) is checked out in a git worktree under ``/tmp/memsim-ab/`` (reused when
 present) and imported from there; the working tree is imported from this checkout. Both run the
 same scenario file (the working tree's), N times each, *interleaved* (A B, B A, A B, …) and each
-in a fresh process, so machine load drifts hit both alike. ``--duration`` cuts the run to the
-window ``[0, D]`` of simulated time (e.g. ``--bench l --duration 30min``).
+in a fresh process, so machine load drifts hit both alike. Each side compiles its numba kernels
+into a cache of its own that starts cold, so the first pair pays the compile on both sides.
+``--duration`` cuts the run to the window ``[0, D]`` of simulated time (e.g. ``--bench l
+--duration 30min``).
 
 Printed: per side the median CPU time (user + system of the run, not import and load), wall time
 and peak RSS; the median of the per-pair ratios B/A (working tree over REF) for CPU and wall with
@@ -159,7 +161,9 @@ def worker(code: str, scenario: str, duration: str | None, seed: int | None, out
         pickle.dump({"cpu": cpu, "wall": wall, "rss": rss, "frames": frames}, fh)
 
 
-def _run(code: Path, args: argparse.Namespace, seed: int | None, tmp: Path) -> dict[str, object]:
+def _run(
+    side: str, code: Path, args: argparse.Namespace, seed: int | None, tmp: Path
+) -> dict[str, object]:
     out = tmp / f"run-{os.getpid()}-{len(list(tmp.iterdir()))}.pkl"
     cmd = [sys.executable, str(Path(__file__).resolve()), args.scenario_path]
     cmd += ["--worker", str(code), "--out", str(out)]
@@ -168,6 +172,9 @@ def _run(code: Path, args: argparse.Namespace, seed: int | None, tmp: Path) -> d
     if seed is not None:
         cmd += ["--seed", str(seed)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # each side compiles its kernels into a cache of its own, cold at the start of the
+    # comparison: a checkout whose cache is already warm would not pay the compile (≈ 6 s)
+    env["NUMBA_CACHE_DIR"] = str(tmp / f"numba-{side}")
     subprocess.run(cmd, check=True, cwd=tmp, env=env)
     with open(out, "rb") as fh:
         data: dict[str, object] = pickle.load(fh)
@@ -240,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             frames: dict[str, dict[str, pd.DataFrame]] = {}
             for i in range(args.n):
                 for side in "AB" if i % 2 == 0 else "BA":
-                    data = _run(sides[side], args, seed, tmp)
+                    data = _run(side, sides[side], args, seed, tmp)
                     loads.append(os.getloadavg())
                     frames.setdefault(side, data.pop("frames"))  # type: ignore[arg-type]
                     measures[side].append(data)
