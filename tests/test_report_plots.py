@@ -79,8 +79,8 @@ def test_reclamation_content() -> None:
 def test_sharing_content() -> None:
     fig = plots.sharing(make_results(2))
     ax = fig.axes[0]
-    assert {"shared", "shared frames (sharedcommon)", "zero pages"} <= _labels(ax)
-    assert "saved (shared − sharedcommon)" in _labels(ax)
+    assert {"shared", "shared frames\n(sharedcommon)", "zero pages"} <= _labels(ax)
+    assert "saved\n(shared − sharedcommon)" in _labels(ax)
     assert ax.get_ylabel() == "MiB"
 
 

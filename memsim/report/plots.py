@@ -278,11 +278,11 @@ def sharing(results: Results, *, ax: Axes | None = None) -> Figure:
             edgecolor=to_rgba(COLORS["sharing"], 0.5),
             hatch="\\\\",
             lw=0,
-            label="saved (shared − sharedcommon)",
+            label="saved\n(shared − sharedcommon)",
         )
     curves = (
         Curve("shared", "shared", COLORS["sharing"], "-", 1.8),
-        Curve("sharedcommon", "shared frames (sharedcommon)", COLORS["sharing"], "--", 1.4),
+        Curve("sharedcommon", "shared frames\n(sharedcommon)", COLORS["sharing"], "--", 1.4),
         Curve("zero", "zero pages", COLORS["reference"], ":", 1.4),
     )
     states = _panel(panel, results, curves, scale, "MiB", "page sharing")
