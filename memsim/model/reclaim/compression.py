@@ -30,6 +30,8 @@ from memsim.model.hashing import mix64, unit_interval
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.segments import cumsum_within
 
+_SEQ_MASK = (1 << 30) - 1
+
 
 def slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:
     """Cache slot size in KiB for each page: 1, 2, or 0 (does not compress to ≤ 2 KiB).
@@ -113,7 +115,8 @@ class Compressor:
         c_pages, c_owner, c_kib = pages[fits], owner[fits], kib[fits]
         seq = self._seq + np.arange(len(c_pages))
         self._seq += len(c_pages)
-        tag = (seq << 1) | (gm.link[c_pages] == SOLO)
+        # 30 bits of sequence and the solo bit: a non-negative int32, never a link's -1 or SOLO
+        tag = ((seq & _SEQ_MASK) << 1) | (gm.link[c_pages] == SOLO)
         gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
         gm.link[c_pages] = tag.astype(np.int32)
         self._append(c_pages, tag)
