@@ -16,8 +16,8 @@ from memsim.model.segments import cumsum_within, rank_within
 def test_constants_agree_with_the_page_model() -> None:
     assert kernels._PRIVATE == PageState.PRIVATE and kernels._SHARED == PageState.SHARED
     assert kernels._GUEST_SWAPPED == PageState.GUEST_SWAPPED
-    # states from SWAPPED on are the host's swap: the last two
-    assert kernels._SWAPPED == PageState.SWAPPED == max(PageState) - 1
+    assert kernels._SWAPPED == PageState.SWAPPED
+    assert kernels._SWAPPED_CACHE == PageState.SWAPPED_CACHE
     assert kernels._LARGE == LARGE_PAGE
     assert SOLO == kernels.SOLO < -1
 

@@ -15,10 +15,13 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 
-# PageState.PRIVATE, SHARED, GUEST_SWAPPED and SWAPPED, LARGE_PAGE (pages.py imports this
-# module: no import back; tested)
-_PRIVATE, _SHARED, _GUEST_SWAPPED, _SWAPPED = 1, 2, 4, 6
+# PageState values and LARGE_PAGE (pages.py imports this module: no import back; tested)
+_PRIVATE, _SHARED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE = 1, 2, 4, 6, 7
 _LARGE = 512
+
+#: states in which a page's data is kept as the guest wrote it, so a ``SOLO`` mark stays:
+#: private, or swapped by the guest or the host (compressed pages keep theirs in the cache)
+SOLO_KEPT = (_PRIVATE, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE)
 
 #: ``link`` of a page whose contents no other page can hold, so the scanner may skip it (set by
 #: the writer; kept while the data is swapped by the host or the guest, in the compression
@@ -53,7 +56,7 @@ def set_state(
         counts[v, old] -= 1
         counts[v, s] += 1
         if link[p] == SOLO:
-            if not (s in (_PRIVATE, _GUEST_SWAPPED) or s >= _SWAPPED):
+            if s not in SOLO_KEPT:
                 link[p] = -1
         elif old == _PRIVATE and s != _PRIVATE and link[p] >= 0:
             lost[n_lost] = link[p]

@@ -349,9 +349,7 @@ class PageSharing:
             raise AssertionError(f"{linked} private pages link to {len(hints)} hints")
         solo = gm.link == SOLO
         state = gm.state
-        kept = (state == PageState.PRIVATE) | (state == PageState.GUEST_SWAPPED)
-        kept |= state >= PageState.SWAPPED
-        if np.any(solo & ~kept):
+        if np.any(solo & ~np.isin(state, kernels.SOLO_KEPT)):
             raise AssertionError("a page marked SOLO is neither private nor swapped")
         held = np.flatnonzero((state == PageState.PRIVATE) | (state == PageState.SHARED) | solo)
         key = np.stack([self.domain[gm.vm_of(held)].astype(np.uint64), gm.content[held]])
