@@ -305,3 +305,14 @@ def test_known_case_compressed_page_evicted_while_it_faults() -> None:
     for t in range(5, 240, 5):
         sim.env.run(until=t)
         assert_cache_holds_the_compressed_pages(sim)
+
+
+def test_known_case_a_ballooned_page_paged_back_in_stays_solo() -> None:
+    """A case hypothesis found: a compressed page of vm1 is ballooned at 45 s, its rank falls
+    in the working set, a touch pages it back in through the guest's swap (164–184 s) with its
+    old contents. Its SOLO mark had gone with the balloon, so it came back hashable."""
+    known = Path(__file__).parent / "data" / "known"
+    sim = started((known / "ballooned-page-paged-back-in.yaml").read_text())
+    for t in range(5, 240, 5):
+        sim.env.run(until=t)
+        assert_solo_marked(sim)

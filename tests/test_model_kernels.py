@@ -16,6 +16,7 @@ from memsim.model.segments import cumsum_within, rank_within
 def test_constants_agree_with_the_page_model() -> None:
     assert kernels._PRIVATE == PageState.PRIVATE and kernels._SHARED == PageState.SHARED
     assert kernels._GUEST_SWAPPED == PageState.GUEST_SWAPPED
+    assert kernels._BALLOONED == PageState.BALLOONED
     assert kernels._SWAPPED == PageState.SWAPPED
     assert kernels._SWAPPED_CACHE == PageState.SWAPPED_CACHE
     assert kernels._LARGE == LARGE_PAGE
@@ -44,7 +45,13 @@ def test_set_state_counts_and_links(seed: int) -> None:
     hint_dies = (old == PageState.PRIVATE) & (new != PageState.PRIVATE) & (link[pages] >= 0)
     keeps_data = np.isin(
         new,
-        [PageState.PRIVATE, PageState.GUEST_SWAPPED, PageState.SWAPPED, PageState.SWAPPED_CACHE],
+        [
+            PageState.PRIVATE,
+            PageState.BALLOONED,
+            PageState.GUEST_SWAPPED,
+            PageState.SWAPPED,
+            PageState.SWAPPED_CACHE,
+        ],
     )
     solo_dies = (link[pages] == SOLO) & ~keeps_data
     want_link = link.copy()

@@ -225,12 +225,18 @@ def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
     s.scan(np.array([2.0, 0.0]), np.ones(2, bool))
     assert s.table.live == 1 and gm.link[0] == SOLO  # page 1 became a hint, page 0 skipped
     page, vm = np.array([0]), np.array([0])
-    for kept in (PageState.SWAPPED, PageState.SWAPPED_CACHE, PageState.GUEST_SWAPPED):
-        gm.set_state(page, kept, vm)  # the data is kept: so is the mark
+    kept = (
+        PageState.SWAPPED,
+        PageState.SWAPPED_CACHE,
+        PageState.BALLOONED,
+        PageState.GUEST_SWAPPED,
+    )
+    for state in kept:
+        gm.set_state(page, state, vm)  # the contents are kept: so is the mark
         assert gm.link[0] == SOLO
     gm.set_state(page, PageState.PRIVATE, vm)
     assert gm.link[0] == SOLO
-    gm.set_state(page, PageState.BALLOONED, vm)  # the data is gone
+    gm.set_state(page, PageState.UNTOUCHED, vm)  # the page is given back
     assert gm.link[0] == -1
     gm.link[3] = SOLO
     gm.rewrite(np.array([3]), np.array([7], dtype=np.uint64))

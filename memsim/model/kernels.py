@@ -16,17 +16,18 @@ from numpy.typing import NDArray
 from memsim.model.arrays import Index
 
 # PageState values and LARGE_PAGE (pages.py imports this module: no import back; tested)
-_PRIVATE, _SHARED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE = 1, 2, 4, 6, 7
+_PRIVATE, _SHARED, _BALLOONED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE = 1, 2, 3, 4, 6, 7
 _LARGE = 512
 
-#: states in which a page's data is kept as the guest wrote it, so a ``SOLO`` mark stays:
-#: private, or swapped by the guest or the host (compressed pages keep theirs in the cache)
-SOLO_KEPT = (_PRIVATE, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE)
+#: states in which a page keeps its contents, so a ``SOLO`` mark stays: private, swapped by the
+#: guest or the host, or ballooned (a touch of a ballooned working-set rank pages the same
+#: contents back in); compressed pages keep theirs in the cache's record
+SOLO_KEPT = (_PRIVATE, _BALLOONED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE)
 
 #: ``link`` of a page whose contents no other page can hold, so the scanner may skip it (set by
-#: the writer; kept while the data is swapped by the host or the guest, in the compression
-#: cache's record while compressed, cleared when the data is dropped or rewritten; ``-1`` is
-#: always safe)
+#: the writer; kept while the page keeps its contents (:data:`SOLO_KEPT`), in the compression
+#: cache's record while compressed, cleared when the page is untouched again or rewritten;
+#: ``-1`` is always safe)
 SOLO = -2
 
 
@@ -41,9 +42,9 @@ def set_state(
 ) -> Index:
     """Move ``pages`` of ``vms`` to states ``new``, keeping ``counts[vm, state]`` exact.
 
-    A page leaving PRIVATE loses its hint (``link`` → -1). Its solo mark stays while its data
-    does, private or swapped by the host or the guest (the contents come back as they were),
-    and goes with the data (ballooned, untouched; the compression cache keeps its own record).
+    A page leaving PRIVATE loses its hint (``link`` → -1). Its solo mark stays while the page
+    keeps its contents (:data:`SOLO_KEPT`: they come back as they were) and goes when it is
+    untouched again (the compression cache keeps its own record).
 
     Returns:
         The table slots of the hints that died.

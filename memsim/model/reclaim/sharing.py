@@ -328,8 +328,8 @@ class PageSharing:
 
     def check_links(self) -> None:
         """Every live hint names a private page, linked back, with the entry's contents; every
-        ``SOLO`` page is private or swapped (its data kept) and no other resident or solo page
-        of its salt domain holds its contents. A pass over the table and all pages, for tests.
+        ``SOLO`` page is in a state that keeps its contents (``kernels.SOLO_KEPT``) and no other
+        resident or solo page of its domain holds them. A pass over all pages, for tests.
         """
         table, gm = self.table, self.gm
         hints = np.flatnonzero((table.status == LIVE) & (table.refs == 0))
@@ -350,7 +350,7 @@ class PageSharing:
         solo = gm.link == SOLO
         state = gm.state
         if np.any(solo & ~np.isin(state, kernels.SOLO_KEPT)):
-            raise AssertionError("a page marked SOLO is neither private nor swapped")
+            raise AssertionError("a page marked SOLO is in a state that drops its contents")
         held = np.flatnonzero((state == PageState.PRIVATE) | (state == PageState.SHARED) | solo)
         key = np.stack([self.domain[gm.vm_of(held)].astype(np.uint64), gm.content[held]])
         _, inverse, counts = np.unique(key, axis=1, return_inverse=True, return_counts=True)
