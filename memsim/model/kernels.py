@@ -158,15 +158,20 @@ def scan_candidates(
     for j in range(len(vms)):
         v = vms[j]
         size = sizes[v]
-        for k in range(count[j]):
-            local = (start[v] + ((first[j] + k) % size) * stride[v]) % size
+        # successive positions are one stride apart: step by addition (a 64-bit division per
+        # page cost as much as the page's memory access)
+        step = stride[v] % size
+        local = (start[v] + (first[j] % size) * stride[v]) % size
+        for _ in range(count[j]):
             p = offsets[v] + local
             # the region flags are few (cache-resident): test them before the page's own
-            if large[region_first[v] + local // _LARGE] or not hashable(state, link, p, skip_solo):
-                continue
-            pages[i] = p
-            owner[i] = v
-            i += 1
+            if not large[region_first[v] + local // _LARGE] and hashable(state, link, p, skip_solo):
+                pages[i] = p
+                owner[i] = v
+                i += 1
+            local += step
+            if local >= size:
+                local -= size
     return pages[:i], owner[:i]
 
 
