@@ -69,22 +69,19 @@ def test_set_state_counts_and_links(seed: int) -> None:
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_rewrite_and_mark_solo(seed: int) -> None:
+    """One pass does what a rewrite pass and then a marking pass over the same pages did."""
     rng, state, link, content, _, _, pages = _pages(seed)
     new = rng.integers(0, 4, len(pages)).astype(np.uint64)
+    solo = rng.random(len(pages)) < 0.5
     changed = (state[pages] == PageState.PRIVATE) & (content[pages] != new)
     want_lost = link[pages[changed & (link[pages] >= 0)]].astype(np.int64)
     want_link = link.copy()
     want_link[pages[changed]] = -1
-    lost = kernels.rewrite(state, content, link, pages, new)
+    mark = solo & (want_link[pages] == -1) & (state[pages] == PageState.PRIVATE)
+    want_link[pages[mark]] = SOLO
+    lost = kernels.rewrite(state, content, link, pages, new, solo)
     assert np.array_equal(lost, want_lost) and np.array_equal(link, want_link)
     assert np.array_equal(content[pages], new)
-    solo = rng.random(len(pages)) < 0.5
-    written = np.where(rng.random(len(pages)) < 0.8, new, new + np.uint64(1))
-    mark = solo & (link[pages] == -1) & (state[pages] == PageState.PRIVATE)
-    mark &= content[pages] == written
-    want_link[pages[mark]] = SOLO
-    kernels.mark_solo(state, content, link, pages, written, solo)
-    assert np.array_equal(link, want_link)
 
 
 @settings(max_examples=50, deadline=None)

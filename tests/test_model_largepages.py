@@ -37,7 +37,8 @@ def _touch(sim: Simulation, ranks: np.ndarray) -> None:
     host = sim.host
     owner = np.zeros(len(ranks), dtype=np.int64)
     pages = host.gm.by_rank(owner, ranks)
-    host.back(pages, owner, np.arange(1, len(ranks) + 1, dtype=np.uint64) << np.uint64(20))
+    content = np.arange(1, len(ranks) + 1, dtype=np.uint64) << np.uint64(20)
+    host.back(pages, owner, content, np.zeros(len(ranks), dtype=bool))
 
 
 @pytest.mark.parametrize("size", [4 * LARGE_PAGE, 5 * LARGE_PAGE + 77, 100])
@@ -109,7 +110,8 @@ def _zeroed(sim: Simulation, regions: int) -> None:
     host = sim.host
     ranks = np.arange(regions * LARGE_PAGE)
     owner = np.zeros(len(ranks), dtype=np.int64)
-    host.back(host.gm.by_rank(owner, ranks), owner, np.zeros(len(ranks), dtype=np.uint64))
+    zeros = np.zeros(len(ranks), dtype=np.uint64)
+    host.back(host.gm.by_rank(owner, ranks), owner, zeros, zeros != 0)
 
 
 def test_large_pages_are_hashed_not_shared_and_breaking_shares_what_was_hashed() -> None:

@@ -183,7 +183,7 @@ class Guests:
         held = rank >= self.balloons.region_start()[owner]
         keep = ~held
         zeros = np.zeros(int(keep.sum()), dtype=np.uint64)
-        written = self._back(pages[keep], owner[keep], rank[keep], zeros, False)
+        written = self._back(pages[keep], owner[keep], rank[keep], zeros, zeros != 0)
         done = np.bincount(host.gm.vm_of(written), minlength=host.vms.n)
         done += np.bincount(owner[held], minlength=host.vms.n)
         self.boot_left -= np.minimum(done, count)
@@ -195,7 +195,7 @@ class Guests:
         owner: Index,
         rank: Index,
         content: NDArray[np.uint64],
-        solo: NDArray[np.bool_] | bool,
+        solo: NDArray[np.bool_],
     ) -> Index:
         """:meth:`Host.back` after VMs at their limit made room, keeping the count of
         reclaimed working-set pages exact."""
@@ -204,8 +204,7 @@ class Guests:
         state = gm.state[pages]
         was = state >= PageState.COMPRESSED
         paged = (state == PageState.GUEST_SWAPPED) & (rank < self.balloons.region_start()[owner])
-        written = self.host.back(pages, owner, content)
-        self._mark_solo(pages, content, solo)
+        written = self.host.back(pages, owner, content, solo)
         if was.any() or paged.any():
             back = gm.state[pages] == PageState.PRIVATE
             gm.expose(owner[was & back], rank[was & back], -1)
@@ -218,22 +217,6 @@ class Guests:
         page of the salt domain can hold: unique to the VM, or a family page with no peer."""
         content, family, unique = self.content.contents(owner, origin)
         return content, unique | (family & ~self.family_peer[owner])
-
-    def _mark_solo(
-        self, pages: Index, content: NDArray[np.uint64], solo: NDArray[np.bool_] | bool
-    ) -> None:
-        """Mark written ``pages`` whose ``content`` no other page of the salt domain can hold.
-
-        Such a page (unique to its VM and rank, a fresh write, or a family page of a VM with no
-        family peer) can never be shared, so the TPS scanner skips it
-        (:meth:`GuestMemory.mark_solo`).
-        """
-        if solo is False:
-            return
-        if solo is True:
-            self.host.gm.mark_solo(pages, content, np.ones(len(pages), dtype=bool))
-        else:
-            self.host.gm.mark_solo(pages[solo], content[solo], solo[solo])
 
     def _count_blocked(self, missing: Index, wanted: Index, dt: float) -> None:
         """Time VMs wait because they could not get memory (share of the step not served)."""
@@ -259,9 +242,8 @@ class Guests:
         state = host.gm.state[pages]
         resident = (state == PageState.PRIVATE) | (state == PageState.SHARED)
         pages, owner = pages[resident], owner[resident]
-        fresh = self.content.fresh(len(pages))
-        host.back(pages, owner, fresh)
-        self._mark_solo(pages, fresh, True)
+        # fresh contents are new to the whole host: no page can hold them yet
+        host.back(pages, owner, self.content.fresh(len(pages)), np.ones(len(pages), dtype=bool))
 
     def _read_dataset(
         self, dt: float, touch_period: float, rng: np.random.Generator, disk_latency: float

@@ -288,8 +288,12 @@ class Host:
             self.blocked[:] = False
 
     # -- guest touches --------------------------------------------------------------------
-    def back(self, pages: Index, owner: Index, content: NDArray[np.uint64]) -> Index:
-        """The guest writes ``content`` into ``pages``; returns the pages actually written.
+    def back(
+        self, pages: Index, owner: Index, content: NDArray[np.uint64], solo: NDArray[np.bool_]
+    ) -> Index:
+        """The guest writes ``content`` into ``pages`` (distinct; ``solo``: contents no other
+        page of the salt domain can hold, :meth:`GuestMemory.rewrite
+        <memsim.model.pages.GuestMemory.rewrite>`); returns the pages actually written.
 
         Every page that is not private needs a machine page: an untouched one (a whole 2 MiB
         region when it is backed by a large page, :mod:`memsim.model.largepages`), a shared
@@ -306,7 +310,8 @@ class Host:
             if np.any(ok < want):
                 # each VM writes its first pages that need memory while the grant covers them
                 keep = backing_kernels.within_grant(state, owner, cost, ok)
-                pages, owner, content, state = pages[keep], owner[keep], content[keep], state[keep]
+                pages, owner, content, solo = pages[keep], owner[keep], content[keep], solo[keep]
+                state = state[keep]
             shared = state == PageState.SHARED
             self.sharing.break_cow(pages[shared], owner[shared])
             compressed = state == PageState.COMPRESSED
@@ -316,7 +321,7 @@ class Host:
                 self.sharing.lpages.back_fresh(pages[fresh], owner[fresh])
             stale = ~(shared | fresh) & (state != PageState.PRIVATE)
             gm.set_state(pages[stale], PageState.PRIVATE, owner[stale])
-        gm.rewrite(pages, content)
+        gm.rewrite(pages, content, solo)
         return pages
 
     def demand(self, pages: Index, owner: Index) -> Index:

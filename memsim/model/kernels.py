@@ -74,8 +74,11 @@ def rewrite(
     link: NDArray[np.int32],
     pages: Index,
     new: NDArray[np.uint64],
+    solo: NDArray[np.bool_],
 ) -> Index:
-    """Write ``new`` into ``pages``; a private page whose contents change loses its link.
+    """Write ``new`` into ``pages`` (distinct); a private page whose contents change loses its
+    link; a private unlinked page written with ``solo`` contents (no other page of its salt
+    domain can hold them) is marked ``SOLO``, so the scanner skips it.
 
     Returns:
         The table slots of the hints that died.
@@ -84,29 +87,16 @@ def rewrite(
     n_lost = 0
     for i in range(len(pages)):
         p = pages[i]
-        if state[p] == _PRIVATE and content[p] != new[i] and link[p] != -1:
+        private = state[p] == _PRIVATE
+        if private and content[p] != new[i] and link[p] != -1:
             if link[p] >= 0:
                 lost[n_lost] = link[p]
                 n_lost += 1
             link[p] = -1
         content[p] = new[i]
-    return lost[:n_lost]
-
-
-@njit(cache=True)
-def mark_solo(
-    state: NDArray[np.uint8],
-    content: NDArray[np.uint64],
-    link: NDArray[np.int32],
-    pages: Index,
-    written: NDArray[np.uint64],
-    solo: NDArray[np.bool_],
-) -> None:
-    """Set ``link`` to SOLO on solo ``pages`` that are private, unlinked and hold ``written``."""
-    for i in range(len(pages)):
-        p = pages[i]
-        if solo[i] and link[p] == -1 and state[p] == _PRIVATE and content[p] == written[i]:
+        if solo[i] and private and link[p] == -1:
             link[p] = SOLO
+    return lost[:n_lost]
 
 
 @njit(cache=True)

@@ -154,18 +154,14 @@ class GuestMemory:
         lost = kernels.set_state(self.state, self.link, self.counts, pages, vms, new_states)
         self._report(lost)
 
-    def rewrite(self, pages: Pages, content: NDArray[np.uint64]) -> None:
-        """The guest writes ``content`` into ``pages``; a private page that changes loses its
-        hint (and solo mark)."""
-        self._report(kernels.rewrite(self.state, self.content, self.link, pages, content))
-
-    def mark_solo(self, pages: Pages, content: NDArray[np.uint64], solo: NDArray[np.bool_]) -> None:
-        """Mark ``SOLO`` the written ``pages`` whose ``content`` no other page can hold.
-
-        Written pages are the private, unlinked ones now holding ``content`` (a page whose
-        write was refused keeps its old state or contents).
-        """
-        kernels.mark_solo(self.state, self.content, self.link, pages, content, solo)
+    def rewrite(
+        self, pages: Pages, content: NDArray[np.uint64], solo: NDArray[np.bool_] | None = None
+    ) -> None:
+        """The guest writes ``content`` into ``pages`` (distinct); a private page that changes
+        loses its hint (and solo mark). Private unlinked pages written with ``solo`` contents,
+        which no other page of the salt domain can hold, are marked ``SOLO``."""
+        marks = np.zeros(len(pages), dtype=bool) if solo is None else solo
+        self._report(kernels.rewrite(self.state, self.content, self.link, pages, content, marks))
 
     def _report(self, slots: Pages) -> None:
         if len(slots) and self.hint_lost is not None:

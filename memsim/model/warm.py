@@ -120,9 +120,8 @@ def _write(guests: Guests, vms: Index, lo: Index, hi: Index) -> None:
     owner, rank = repeat_ranges(vms, lo, hi)
     pages = gm.by_rank(owner, rank)
     content, solo = guests.layout(owner, rank)
-    gm.content[pages] = content
     gm.set_state(pages, PageState.PRIVATE, owner)
-    gm.mark_solo(pages[solo], content[solo], solo[solo])
+    gm.rewrite(pages, content, solo)
 
 
 def _private(
