@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from memsim.model.hashing import combine, combine_scalar, mix64, unit_interval
 from memsim.model.hashing import unit_interval_scalar as unit_scalar
-from memsim.workload.content import _DUP, _FAMILY, _UNIQUE, ContentModel
+from memsim.workload.content import _DUP, _FAMILY, _UNIQUE, _WRITE, ContentModel
 
 
 def _contents_vectorised(model: ContentModel, owner: np.ndarray, rank: np.ndarray):  # type: ignore[no-untyped-def]
@@ -57,3 +57,12 @@ def test_scalar_mixes_equal_the_vectorised_ones() -> None:
         combine(x, y),
     )
     assert np.array_equal(np.array([unit_scalar(a) for a in x]), unit_interval(x))
+
+
+def test_compiled_fresh_writes_equal_the_vectorised_mix() -> None:
+    model = ContentModel(7, ["linux"])
+    model.fresh(5)  # the ids go on from where the last write stopped
+    ids = np.arange(5, 5 + 300, dtype=np.uint64)
+    want = combine(np.full(300, np.uint64(7) ^ _WRITE, dtype=np.uint64), ids) | np.uint64(1)
+    got = model.fresh(300)
+    assert got.dtype == np.uint64 and np.array_equal(got, want)

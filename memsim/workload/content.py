@@ -83,9 +83,18 @@ class ContentModel:
 
     def fresh(self, n: int) -> U64:
         """``n`` new contents for pages the guest rewrites."""
-        ids = np.arange(self._writes, self._writes + n, dtype=np.uint64)
+        first = self._writes
         self._writes += n
-        return combine(np.full(n, self.seed ^ _WRITE, dtype=np.uint64), ids) | np.uint64(1)
+        return _fresh(np.uint64(self.seed ^ _WRITE), np.uint64(first), n)
+
+
+@njit(cache=True)
+def _fresh(key: np.uint64, first: np.uint64, n: int) -> U64:
+    """Write ids ``first … first + n − 1`` mixed with ``key``, never 0 (the zero page)."""
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        out[i] = combine_scalar(key, first + np.uint64(i)) | np.uint64(1)
+    return out
 
 
 @njit(cache=True)
