@@ -6,7 +6,8 @@ workloads (also before a VM powers on) and run-time settings, at every step:
 
 * managed = used + free exactly, free ≥ 0, per-VM counters equal to the page arrays, each
   compression cache holds exactly its VM's compressed pages, and every private page that
-  holds what no other page can is marked ``SOLO`` (these full passes every fifth step);
+  holds what no other page can is marked ``SOLO``, and the scanner's bit of every page says
+  whether it is hashable (these full passes every fifth step);
 * a limit is a hard ceiling: consumed − compression cache ≤ the VM's ceiling, which equals its
   limit unless a lowered limit is still being followed down (then it only falls);
 * memory within a touched reservation is never compressed or swapped, the balloon never
@@ -183,6 +184,8 @@ def test_rules_hold_at_every_step(text: str) -> None:
             host.sharing.check_links()
             assert_cache_holds_the_compressed_pages(sim)
             assert_solo_marked(sim)
+            # the scanner's bitmap, kept by every change of state or link, never drifts
+            assert np.array_equal(host.gm.scan_bits, host.gm.recount_scan_bits())
             # the count of host-reclaimed working-set pages, kept incrementally, never drifts
             assert np.array_equal(host.gm.exposed, host.gm.recount_exposed())
             # the index of pages a touch can fault on, kept incrementally, is exact too

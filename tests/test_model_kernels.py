@@ -23,6 +23,11 @@ def test_constants_agree_with_the_page_model() -> None:
     assert SOLO == kernels.SOLO < -1
 
 
+def _bits(state: np.ndarray, link: np.ndarray) -> np.ndarray:
+    """The scan bits the page arrays give: private and not ``SOLO``."""
+    return np.packbits((state == PageState.PRIVATE) & (link != SOLO), bitorder="little")
+
+
 def _pages(seed: int, n: int = 200, vms: int = 3):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(seed)
     state = rng.integers(0, N_STATES, n).astype(np.uint8)
@@ -60,7 +65,9 @@ def test_set_state_counts_and_links(seed: int) -> None:
     want_counts = counts.copy()
     np.add.at(want_counts, (owner[pages], old), -1)
     np.add.at(want_counts, (owner[pages], new), 1)
-    lost = kernels.set_state(state, link, counts, pages, owner[pages], new)
+    bits = _bits(state, link)
+    lost = kernels.set_state(state, link, bits, counts, pages, owner[pages], new)
+    assert np.array_equal(bits, _bits(state, link))  # the scan bits follow
     assert np.array_equal(lost, want_lost)
     assert np.array_equal(link, want_link) and np.array_equal(counts, want_counts)
     assert np.array_equal(state[pages], new)
@@ -79,8 +86,10 @@ def test_rewrite_and_mark_solo(seed: int) -> None:
     want_link[pages[changed]] = -1
     mark = solo & (want_link[pages] == -1) & (state[pages] == PageState.PRIVATE)
     want_link[pages[mark]] = SOLO
-    lost = kernels.rewrite(state, content, link, pages, new, solo)
+    bits = _bits(state, link)
+    lost = kernels.rewrite(state, content, link, bits, pages, new, solo)
     assert np.array_equal(lost, want_lost) and np.array_equal(link, want_link)
+    assert np.array_equal(bits, _bits(state, link))
     assert np.array_equal(content[pages], new)
 
 
@@ -114,8 +123,8 @@ def test_scan_candidates(sizes: list[int], seed: int) -> None:
         keep &= ~(skip_solo & (link[p] == SOLO))
         keep &= ~large[region_first[owner] + local // LARGE_PAGE]
         pages, got_owner = kernels.scan_candidates(
-            vms, first, count, offsets, size, start, stride, state, link, skip_solo, large,
-            region_first,
+            vms, first, count, offsets, size, start, stride, state, link, _bits(state, link),
+            skip_solo, large, region_first,
         )  # fmt: skip
         assert np.array_equal(pages, p[keep]) and np.array_equal(got_owner, owner[keep])
 
@@ -382,3 +391,13 @@ def test_insert_lays_out_the_table_as_the_probe_rounds(seed: int, bits: int) -> 
     for name in ("status", "salt", "content", "refs", "hint"):
         assert np.array_equal(getattr(tables[0], name), getattr(tables[1], name)), name
     assert tables[0].live == tables[1].live
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_relink_keeps_the_scan_bits(seed: int) -> None:
+    rng, state, link, _, _, _, pages = _pages(seed)
+    links = rng.choice(np.array([-2, -1, 3, 7]), len(pages))
+    bits = _bits(state, link)
+    kernels.relink(state, link, bits, pages, links)
+    assert np.array_equal(link[pages], links) and np.array_equal(bits, _bits(state, link))

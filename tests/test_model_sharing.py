@@ -221,7 +221,7 @@ def test_results_do_not_depend_on_when_the_table_is_rebuilt(
 def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
     s = sharing_of([[42, 1], [42, 2]], [0, 0])
     gm = s.gm
-    gm.link[0] = SOLO
+    gm.relink(np.array([0]), SOLO)
     s.scan(np.array([2.0, 0.0]), np.ones(2, bool))
     assert s.table.live == 1 and gm.link[0] == SOLO  # page 1 became a hint, page 0 skipped
     page, vm = np.array([0]), np.array([0])
@@ -238,7 +238,7 @@ def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
     assert gm.link[0] == SOLO
     gm.set_state(page, PageState.UNTOUCHED, vm)  # the page is given back
     assert gm.link[0] == -1
-    gm.link[3] = SOLO
+    gm.relink(np.array([3]), SOLO)
     gm.rewrite(np.array([3]), np.array([7], dtype=np.uint64))
     assert gm.link[3] == -1  # new contents: the writer decides again
 
@@ -246,6 +246,6 @@ def test_solo_pages_are_not_hashed_and_lose_the_mark_when_they_change() -> None:
 def test_short_hashes_scan_solo_pages_too() -> None:
     # with a short hash a solo page can still make a false match, so it must be looked up
     s = sharing_of([[42, 1]], [0], hash_bits=8)
-    s.gm.link[0] = SOLO
+    s.gm.relink(np.array([0]), SOLO)
     s.scan(np.array([2.0]), np.ones(1, bool))
     assert s.table.live == 2

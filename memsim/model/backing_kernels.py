@@ -66,7 +66,7 @@ def seen_shareable(
         size = sizes[v]
         position = ((p - offsets[v] - start[v]) % size) * inverse[v] % size
         seen = scanned[v] >= size or position < scanned[v]
-        out[i] = seen and hashable(state, link, p, skip_solo)
+        out[i] = seen and hashable(state[p], link[p], skip_solo)
     return out
 
 

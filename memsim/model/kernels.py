@@ -35,6 +35,7 @@ SOLO = -2
 def set_state(
     state: NDArray[np.uint8],
     link: NDArray[np.int32],
+    bits: NDArray[np.uint8],
     counts: Index,
     pages: Index,
     vms: Index,
@@ -44,7 +45,8 @@ def set_state(
 
     A page leaving PRIVATE loses its hint (``link`` → -1). Its solo mark stays while the page
     keeps its contents (:data:`SOLO_KEPT`: they come back as they were) and goes when it is
-    untouched again (the compression cache keeps its own record).
+    untouched again (the compression cache keeps its own record). ``bits`` follow
+    (:func:`with_scan_bit`).
 
     Returns:
         The table slots of the hints that died.
@@ -64,6 +66,7 @@ def set_state(
             n_lost += 1
             link[p] = -1
         state[p] = s
+        bits[p >> 3] = with_scan_bit(bits[p >> 3], p, hashable(state[p], link[p], True))
     return lost[:n_lost]
 
 
@@ -72,13 +75,14 @@ def rewrite(
     state: NDArray[np.uint8],
     content: NDArray[np.uint64],
     link: NDArray[np.int32],
+    bits: NDArray[np.uint8],
     pages: Index,
     new: NDArray[np.uint64],
     solo: NDArray[np.bool_],
 ) -> Index:
     """Write ``new`` into ``pages`` (distinct); a private page whose contents change loses its
     link; a private unlinked page written with ``solo`` contents (no other page of its salt
-    domain can hold them) is marked ``SOLO``, so the scanner skips it.
+    domain can hold them) is marked ``SOLO``, so the scanner skips it (``bits`` follow).
 
     Returns:
         The table slots of the hints that died.
@@ -96,14 +100,42 @@ def rewrite(
         content[p] = new[i]
         if solo[i] and private and link[p] == -1:
             link[p] = SOLO
+        bits[p >> 3] = with_scan_bit(bits[p >> 3], p, hashable(state[p], link[p], True))
     return lost[:n_lost]
 
 
 @njit(cache=True)
-def hashable(state: NDArray[np.uint8], link: NDArray[np.int32], p: int, skip_solo: bool) -> bool:
-    """Whether TPS hashes page ``p``: private and, with ``skip_solo`` (exact hashes), not
-    ``SOLO`` — no other page of its salt domain can hold its contents (docs/model.md §2)."""
-    return state[p] == _PRIVATE and not (skip_solo and link[p] == SOLO)
+def hashable(state: np.uint8, link: np.int32, skip_solo: bool) -> bool:
+    """Whether TPS hashes a page of ``state`` and ``link``: private and, with ``skip_solo``
+    (exact hashes), not ``SOLO`` — no other page of its salt domain can hold its contents
+    (docs/model.md §2)."""
+    return state == _PRIVATE and not (skip_solo and link == SOLO)
+
+
+@njit(cache=True)
+def with_scan_bit(byte: np.uint8, p: int, on: bool) -> np.uint8:
+    """Byte ``byte`` of the scanner's bitmap with page ``p``'s bit (little-endian within each
+    byte) set to ``on``: an eighth of a byte per page, so the scanner's test of a visited page
+    stays in cache where the page's state and link would not. Kernels keep every page's bit
+    equal to :func:`hashable` with exact hashes. Scalar arguments: a call of a compiled
+    function with array arguments costs reference counting per call."""
+    mask = 1 << (p & 7)
+    return np.uint8(byte | mask) if on else np.uint8(byte & (255 - mask))
+
+
+@njit(cache=True)
+def relink(
+    state: NDArray[np.uint8],
+    link: NDArray[np.int32],
+    bits: NDArray[np.uint8],
+    pages: Index,
+    links: Index,
+) -> None:
+    """Set ``link`` of ``pages`` to ``links``; ``bits`` follow (:func:`with_scan_bit`)."""
+    for i in range(len(pages)):
+        p = pages[i]
+        link[p] = links[i]
+        bits[p >> 3] = with_scan_bit(bits[p >> 3], p, hashable(state[p], link[p], True))
 
 
 @njit(cache=True)
@@ -113,7 +145,7 @@ def hashable_pages(
     """:func:`hashable` of each of ``pages``."""
     out = np.empty(len(pages), dtype=np.bool_)
     for i in range(len(pages)):
-        out[i] = hashable(state, link, pages[i], skip_solo)
+        out[i] = hashable(state[pages[i]], link[pages[i]], skip_solo)
     return out
 
 
@@ -128,6 +160,7 @@ def scan_candidates(
     stride: Index,
     state: NDArray[np.uint8],
     link: NDArray[np.int32],
+    bits: NDArray[np.uint8],
     skip_solo: bool,
     large: NDArray[np.bool_],
     region_first: Index,
@@ -137,7 +170,8 @@ def scan_candidates(
 
     Position k of VM v is its page ``(start[v] + (k mod size)·stride[v]) mod size``. A visited
     page is hashed when it is :func:`hashable` and not inside a large page (``large`` per
-    2 MiB region; ``region_first``: each VM's first region).
+    2 MiB region; ``region_first``: each VM's first region); with ``skip_solo`` the scan bit
+    of each page (:func:`with_scan_bit`) says whether it is hashable.
     """
     total = 0
     for j in range(len(vms)):
@@ -154,8 +188,15 @@ def scan_candidates(
         local = (start[v] + (first[j] % size) * stride[v]) % size
         for _ in range(count[j]):
             p = offsets[v] + local
-            # the region flags are few (cache-resident): test them before the page's own
-            if not large[region_first[v] + local // _LARGE] and hashable(state, link, p, skip_solo):
+            # the region flags and the bitmap are small (cache-resident): no access to the
+            # page's own state and link with exact hashes
+            if large[region_first[v] + local // _LARGE]:
+                ok = False
+            elif skip_solo:
+                ok = (bits[p >> 3] >> (p & 7)) & 1 == 1
+            else:
+                ok = hashable(state[p], link[p], False)
+            if ok:
                 pages[i] = p
                 owner[i] = v
                 i += 1

@@ -104,6 +104,9 @@ class GuestMemory:
         self.state = np.zeros(total, dtype=np.uint8)
         self.order = np.zeros(total, dtype=np.uint32)
         self.link = np.full(total, -1, dtype=np.int32)
+        #: one bit per page (little-endian in each byte): whether the TPS scanner hashes it,
+        #: kept by every change of state or link (:func:`~memsim.model.kernels.with_scan_bit`)
+        self.scan_bits = np.zeros(-(-total // 8), dtype=np.uint8)
         #: receives the table slots of hints whose page left PRIVATE or got new contents
         #: (the page sharing sets it; their link is already -1)
         self.hint_lost: Callable[[Pages], None] | None = None
@@ -151,7 +154,9 @@ class GuestMemory:
         if vms is None:
             vms = self.vm_of(pages)
         new_states = np.broadcast_to(np.asarray(new, dtype=np.uint8), pages.shape)
-        lost = kernels.set_state(self.state, self.link, self.counts, pages, vms, new_states)
+        lost = kernels.set_state(
+            self.state, self.link, self.scan_bits, self.counts, pages, vms, new_states
+        )
         self._report(lost)
 
     def rewrite(
@@ -161,7 +166,19 @@ class GuestMemory:
         loses its hint (and solo mark). Private unlinked pages written with ``solo`` contents,
         which no other page of the salt domain can hold, are marked ``SOLO``."""
         marks = np.zeros(len(pages), dtype=bool) if solo is None else solo
-        self._report(kernels.rewrite(self.state, self.content, self.link, pages, content, marks))
+        arrays = (self.state, self.content, self.link, self.scan_bits)
+        self._report(kernels.rewrite(*arrays, pages, content, marks))
+
+    def relink(self, pages: Pages, links: int | NDArray[np.integer]) -> None:
+        """Set the ``link`` of ``pages`` (a table slot, a compression tag, ``SOLO`` or -1);
+        every write of a link goes through here or the kernels, so the scan bits follow."""
+        values = np.broadcast_to(np.asarray(links, dtype=np.int64), pages.shape)
+        kernels.relink(self.state, self.link, self.scan_bits, pages, values)
+
+    def recount_scan_bits(self) -> NDArray[np.uint8]:
+        """The scan bits recomputed from the page arrays: a full pass, for tests only."""
+        hashable = (self.state == PageState.PRIVATE) & (self.link != SOLO)
+        return np.packbits(hashable, bitorder="little")
 
     def _report(self, slots: Pages) -> None:
         if len(slots) and self.hint_lost is not None:

@@ -118,7 +118,7 @@ class Compressor:
         # 30 bits of sequence and the solo bit: a non-negative int32, never a link's -1 or SOLO
         tag = ((seq & _SEQ_MASK) << 1) | (gm.link[c_pages] == SOLO)
         gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
-        gm.link[c_pages] = tag.astype(np.int32)
+        gm.relink(c_pages, tag)
         self._append(c_pages, tag)
         self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
@@ -180,8 +180,7 @@ class Compressor:
         if len(pages) == 0:
             return
         self.cache_kib -= np.bincount(owner, weights=kib, minlength=self.gm.n_vms).astype(np.int64)
-        link = self.gm.link
-        link[pages] = np.where(link[pages] & 1, SOLO, -1)  # the tag's solo mark
+        self.gm.relink(pages, np.where(self.gm.link[pages] & 1, SOLO, -1))  # the tag's solo mark
 
     def decompress(self, pages: Index, owner: Index) -> None:
         """Accessed compressed pages come back private; their slots are freed."""

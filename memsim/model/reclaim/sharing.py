@@ -153,6 +153,7 @@ class PageSharing:
             self.scan_stride,
             gm.state,
             gm.link,
+            gm.scan_bits,
             self.table.hash_bits >= 64,  # see shareable
             self.lpages.large,
             self.lpages.first,
@@ -278,7 +279,7 @@ class PageSharing:
         table.hint[slot[becomes_hint]] = pages[first[becomes_hint]]
         self.hints += np.bincount(owner[first[becomes_hint]], minlength=gm.n_vms)
         self.hints -= np.bincount(gm.vm_of(hint[joins_hint]), minlength=gm.n_vms)
-        gm.link[pages[first[becomes_hint]]] = slot[becomes_hint]
+        gm.relink(pages[first[becomes_hint]], slot[becomes_hint])
         added = n_match + joins_hint
         table.refs[slot[sharing_group]] += added[sharing_group].astype(np.int32)
         table.hint[slot[joins_hint]] = -1
@@ -294,9 +295,9 @@ class PageSharing:
         gm = self.gm
         zero = gm.content[pages] == 0
         self.zero_shared += np.bincount(owner[zero], minlength=gm.n_vms)
-        gm.link[pages] = -1  # a hint joining its frame keeps its entry (now the frame)
+        gm.relink(pages, -1)  # a hint joining its frame keeps its entry (now the frame)
         gm.set_state(pages, PageState.SHARED, owner)
-        gm.link[pages] = slots
+        gm.relink(pages, slots)
 
     def unshare(self, pages: Index, owner: Index) -> None:
         """Detach shared ``pages`` from their frames (the caller sets their new state)."""
@@ -306,7 +307,7 @@ class PageSharing:
         zero = gm.content[pages] == 0
         self.zero_shared -= np.bincount(owner[zero], minlength=gm.n_vms)
         self.table.release(gm.link[pages].astype(np.int64))
-        gm.link[pages] = -1
+        gm.relink(pages, -1)
 
     def break_cow(self, pages: Index, owner: Index) -> None:
         """Copy-on-write: shared ``pages`` are written and get private copies."""
