@@ -15,7 +15,9 @@ link       int32   sharing-table slot of a shared page or of a private page's hi
 ========== ======= ===========================================================================
 
 That is 17 bytes per guest page (4.25 MiB per GiB of guest memory), plus a quarter byte for
-the fault index (:mod:`memsim.model.away`). A page's *rank* gives its
+the fault index (:mod:`memsim.model.away`) and an eighth for the scanner's bitmap (one bit per
+page: hashable or not, so the TPS scanner's test of a visited page stays in the processor's
+cache; :attr:`GuestMemory.scan_bits`). A page's *rank* gives its
 role in the guest (DESIGN.md §3): with per-VM thresholds ``active ≤ footprint``, ranks below
 ``active`` are the working set, ranks below ``footprint`` are in use, the rest are free in the
 guest. A workload phase moves thresholds; it never rewrites the arrays. A working set that
