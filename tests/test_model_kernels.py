@@ -326,9 +326,27 @@ def _find_by_rounds(table: ShareTable, salt: np.ndarray, h: np.ndarray) -> np.nd
     return result
 
 
-def test_mix64_scalar_is_mix64() -> None:
+def _mix64_numpy(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser in wrapping numpy arithmetic (the vectorised form it replaced)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def test_mix64_is_splitmix64() -> None:
+    """The compiled mix equals the numpy arithmetic on arrays of any shape and on scalars,
+    and the scalar form equals both; splitmix64 from state 0 gives its published first value."""
     x = np.random.default_rng(5).integers(0, 2**63, 1000, dtype=np.uint64) * np.uint64(3)
+    assert np.array_equal(mix64(x), _mix64_numpy(x))
     assert np.array_equal(np.array([mix64_scalar(v) for v in x], dtype=np.uint64), mix64(x))
+    grid = x[:12].reshape(3, 4)[:, ::2]  # a strided 2-d view
+    assert mix64(grid).shape == (3, 2)
+    assert np.array_equal(mix64(grid), _mix64_numpy(grid))
+    assert mix64(0) == np.uint64(0xE220A8397B1DCDAF)
+    assert mix64(np.uint64(7)) == _mix64_numpy(np.array([7], dtype=np.uint64))[0]
+    assert len(mix64(np.zeros(0, dtype=np.uint64))) == 0
 
 
 @settings(max_examples=40, deadline=None)

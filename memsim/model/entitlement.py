@@ -14,14 +14,16 @@ the smallest ρ, so at the allocation reached every VM that is not held by a bou
 
 clamped to the VM's bounds. ``x`` scales with a common factor t = 1/λ, and Σ P is monotone in t,
 so a bisection on t over all VMs at once finds the allocation whose sum is the memory available
-(water-filling; no Python loop over VMs).
+(water-filling; one compiled search, no Python loop over VMs or steps).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from memsim.model.arrays import Vec
+from memsim.model.pairwise import pairwise_sum
 
 
 def allocation(t: float | Vec, shares: Vec, active: Vec, k: float) -> Vec:
@@ -65,19 +67,38 @@ def entitlement(
         return lower.copy()
     k = 1.0 / (1.0 - idle_tax)
     active = np.minimum(np.asarray(active, dtype=float), upper)
-
-    def total(t: float) -> float:
-        return float(np.clip(allocation(t, shares, active, k), lower, upper).sum())
-
     # P(S·t) ≥ S·t / k for every VM, so t = k·max(upper/S) reaches every upper bound.
     hi = k * float(np.max(upper / shares)) + 1.0
+    level = _bisect(shares, active, lower, upper, float(available), k, hi, iterations)
+    return np.clip(allocation(level, shares, active, k), lower, upper)
+
+
+@njit(cache=True)
+def _bisect(
+    shares: Vec,
+    active: Vec,
+    lower: Vec,
+    upper: Vec,
+    available: float,
+    k: float,
+    hi: float,
+    iterations: int,
+) -> float:
+    """The level ``t`` in (0, hi] at which the clamped allocations sum to ``available``, by
+    bisection (compiled: the arithmetic of :func:`allocation` and ``np.clip`` per VM and
+    numpy's sum, :func:`~memsim.model.pairwise.pairwise_sum`, so the same bits)."""
     lo = 0.0
+    clamped = np.empty(len(shares))
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        if total(mid) < available:
+        for i in range(len(shares)):
+            x = shares[i] * mid
+            p = x if x < active[i] else (x + (k - 1.0) * active[i]) / k
+            clamped[i] = min(max(p, lower[i]), upper[i])
+        if pairwise_sum(clamped) < available:
             lo = mid
         else:
             hi = mid
         if hi - lo <= 1e-12 * hi:
             break
-    return np.clip(allocation(hi, shares, active, k), lower, upper)
+    return hi

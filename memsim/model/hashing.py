@@ -19,22 +19,30 @@ _C2 = np.uint64(0xBF58476D1CE4E5B9)
 _C3 = np.uint64(0x94D049BB133111EB)
 
 
-def mix64(x: U64 | int) -> U64:
-    """splitmix64 finaliser: a bijection of uint64 with good avalanche."""
-    with np.errstate(over="ignore"):
-        z = np.asarray(x, dtype=np.uint64) + _C1
-        z = (z ^ (z >> np.uint64(30))) * _C2
-        z = (z ^ (z >> np.uint64(27))) * _C3
-        return z ^ (z >> np.uint64(31))
-
-
 @njit(cache=True)
 def mix64_scalar(x: np.uint64) -> np.uint64:
-    """:func:`mix64` of one value, for compiled kernels (the same bits)."""
+    """splitmix64 finaliser of one value: a bijection of uint64 with good avalanche (wrapping
+    arithmetic)."""
     z = x + _C1
     z = (z ^ (z >> np.uint64(30))) * _C2
     z = (z ^ (z >> np.uint64(27))) * _C3
     return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def _mix64(x: U64) -> U64:
+    out = np.empty_like(x)
+    for i in range(len(x)):
+        out[i] = mix64_scalar(x[i])
+    return out
+
+
+def mix64(x: U64 | int) -> U64:
+    """:func:`mix64_scalar` of every element (compiled: one pass, no temporaries and no
+    overflow-warning context, which costs more than the mixing on small arrays)."""
+    a = np.asarray(x, dtype=np.uint64)
+    out = _mix64(a.ravel())
+    return out[0] if a.ndim == 0 else out.reshape(a.shape)
 
 
 def combine(a: U64 | int, b: U64 | int) -> U64:

@@ -65,6 +65,7 @@ class Host:
         self.sharing = sharing
         self.compressor = compressor
         self.on = np.zeros(n, dtype=bool)
+        self.overhead_on = 0  #: overhead pages of the powered-on VMs (:meth:`overhead`'s sum)
         self.state = MemState.HIGH
         self.entitlement = vms.size.astype(np.float64).copy()
         self.blocked = np.zeros(n, dtype=bool)  #: may not allocate (low state, above target)
@@ -76,19 +77,20 @@ class Host:
     # -- accounting -----------------------------------------------------------------------
     def cache_pages(self) -> Index:
         """Machine pages of each VM's compression cache (whole pages of 1 or 2 KiB slots)."""
-        return -(-self.compressor.cache_kib // 4)
+        return self.compressor.cache_pages()
 
     def overhead(self) -> Index:
         """Overhead pages charged now (powered-on VMs only)."""
         return np.where(self.on, self.vms.overhead, 0)
 
     def used(self) -> int:
-        """Machine pages in use: private pages, shared frames, caches and overhead."""
-        return int(
-            self.gm.count(PageState.PRIVATE).sum()
+        """Machine pages in use: private pages, shared frames, caches and overhead (from
+        running totals: it is asked several times a step; :meth:`check_identity` recounts)."""
+        return (
+            int(self.gm.count(PageState.PRIVATE).sum())
             + self.sharing.table.frames
-            + self.cache_pages().sum()
-            + self.overhead().sum()
+            + self.compressor.cache_pages_total
+            + self.overhead_on
         )
 
     def free(self) -> int:
@@ -198,6 +200,7 @@ class Host:
         self.pending[vm], self.starting[vm] = 0, False
         self.gm.power_on(vm, rng)
         self.on[vm] = True
+        self.overhead_on += int(self.vms.overhead[vm])
         self.ceilings.power_on(vm)
 
     def cancel_start(self, vm: int) -> None:
@@ -223,6 +226,8 @@ class Host:
         gm.set_state(pages, PageState.UNTOUCHED, owner)
         gm.content[pages] = 0
         self.sharing.release(vm)
+        if self.on[vm]:
+            self.overhead_on -= int(self.vms.overhead[vm])
         self.on[vm] = False
 
     # -- allocation -----------------------------------------------------------------------

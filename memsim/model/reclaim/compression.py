@@ -63,6 +63,7 @@ class Compressor:
         self.rate = float("inf")  #: pages per second the host can compress (CPU)
         self.budget = 0  #: pages it can still compress in this step
         self.cache_kib = np.zeros(gm.n_vms, dtype=np.int64)
+        self.cache_pages_total = 0  #: machine pages of all caches (:meth:`_charge` keeps it)
         self.compressed_total = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative compressions
         self.decompressed_total = np.zeros(gm.n_vms, dtype=np.int64)
         self._fifo_pages = np.zeros(1024, dtype=np.int64)
@@ -120,7 +121,7 @@ class Compressor:
         gm.set_state(c_pages, PageState.COMPRESSED, c_owner)
         gm.relink(c_pages, tag)
         self._append(c_pages, tag)
-        self.cache_kib += np.bincount(c_owner, weights=c_kib, minlength=gm.n_vms).astype(np.int64)
+        self._charge(c_owner, c_kib, 1)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
         return fits, ev_pages, ev_owner
 
@@ -130,6 +131,17 @@ class Compressor:
         used = cumsum_within(owner, kib)
         free = np.maximum(cap - self.cache_kib, 0)[owner]
         return np.minimum(kib, np.maximum(used - free, 0))
+
+    def _charge(self, owner: Index, kib: Index, sign: int) -> None:
+        """Add (+1) or take (−1) ``kib`` of slots to or from the caches of VMs ``owner``; a
+        cache occupies whole 4 KiB machine pages."""
+        n = self.gm.n_vms
+        self.cache_kib += sign * np.bincount(owner, weights=kib, minlength=n).astype(np.int64)
+        self.cache_pages_total = int(self.cache_pages().sum())
+
+    def cache_pages(self) -> Index:
+        """Machine pages of each VM's cache (whole pages of 1 or 2 KiB slots)."""
+        return -(-self.cache_kib // 4)
 
     def _append(self, pages: Index, tag: Index) -> None:
         """Add records at the FIFO's tail. When the buffers are full, the stale records (of
@@ -179,7 +191,7 @@ class Compressor:
     def _release(self, pages: Index, owner: Index, kib: Index) -> None:
         if len(pages) == 0:
             return
-        self.cache_kib -= np.bincount(owner, weights=kib, minlength=self.gm.n_vms).astype(np.int64)
+        self._charge(owner, kib, -1)
         self.gm.relink(pages, np.where(self.gm.link[pages] & 1, SOLO, -1))  # the tag's solo mark
 
     def decompress(self, pages: Index, owner: Index) -> None:
