@@ -138,7 +138,8 @@ def _popcount(word: np.uint64) -> np.int64:
 def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
     """The key with ``positions[i]`` entries before it, for each i: descend the tree to the
     leaf holding it, count the set bits of the leaf's words up to the word holding it, then
-    drop that many lowest set bits of the word and take the lowest one left."""
+    drop that many lowest set bits of the word and take the lowest one left (its offset is the
+    count of the zeros below it)."""
     n = len(tree) - 1
     top = 1
     while top * 2 <= n:
@@ -161,8 +162,6 @@ def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
         word = bits[block]
         for _ in range(left):
             word &= word - np.uint64(1)
-        offset = 0
-        while not (word >> np.uint64(offset)) & np.uint64(1):
-            offset += 1
-        out[i] = block * BLOCK + offset
+        lowest = word & (~word + np.uint64(1))  # the lowest set bit alone
+        out[i] = block * BLOCK + _popcount(lowest - np.uint64(1))  # the zeros below it
     return out

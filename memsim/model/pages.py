@@ -142,9 +142,8 @@ class GuestMemory:
         return slice(int(self.offsets[vm]), int(self.offsets[vm + 1]))
 
     def by_rank(self, vms: Pages, ranks: NDArray[np.integer]) -> Pages:
-        """Global page index of hotness rank ``ranks`` in VM ``vms`` (vectorised)."""
-        base = self.offsets[vms]
-        return base + self.order[base + ranks].astype(np.int64)
+        """Global page index of hotness rank ``ranks`` in VM ``vms`` (compiled)."""
+        return kernels.by_rank(self.offsets, self.order, vms, ranks)
 
     def set_state(
         self, pages: Pages, new: int | NDArray[np.uint8], vms: Pages | None = None
