@@ -302,8 +302,20 @@ def test_first_in_state(seed: int) -> None:
     keep = state[pages] == wanted
     first = np.zeros(len(pages), dtype=bool)
     first[np.flatnonzero(keep)[rank_within(owner[keep]) < quota[owner[keep]]]] = True
-    got = backing_kernels.first_in_state(pages, owner, state, wanted, quota)
-    assert np.array_equal(got, first)
+    walk = rng.permutation(len(pages))
+    rank = rng.integers(0, 1000, len(pages))
+    got = backing_kernels.first_in_state(
+        np.arange(len(pages)), pages, owner, rank, state, wanted, quota
+    )
+    assert np.array_equal(got[0], pages[first]) and np.array_equal(got[1], owner[first])
+    assert np.array_equal(got[2], rank[first])
+    # through a permutation: the numpy it replaced gathered the walk, then kept the first
+    p, o, r = pages[walk], owner[walk], rank[walk]
+    keep = state[p] == wanted
+    first = np.zeros(len(p), dtype=bool)
+    first[np.flatnonzero(keep)[rank_within(o[keep]) < quota[o[keep]]]] = True
+    got = backing_kernels.first_in_state(walk, pages, owner, rank, state, wanted, quota)
+    assert all(np.array_equal(a, b[first]) for a, b in zip(got, (p, o, r), strict=True))
 
 
 def _find_by_rounds(table: ShareTable, salt: np.ndarray, h: np.ndarray) -> np.ndarray:

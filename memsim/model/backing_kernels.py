@@ -153,15 +153,31 @@ def within_grant(state: NDArray[np.uint8], owner: Index, cost: Index, grant: Ind
 
 @njit(cache=True)
 def first_in_state(
-    pages: Index, owner: Index, state: NDArray[np.uint8], wanted: int, quota: Index
-) -> Mask:
-    """Mask keeping, of ``pages`` in state ``wanted``, each owner v's first ``quota[v]`` (in
-    array order)."""
+    order: Index,
+    pages: Index,
+    owner: Index,
+    rank: Index,
+    state: NDArray[np.uint8],
+    wanted: int,
+    quota: Index,
+) -> tuple[Index, Index, Index]:
+    """Walking ``pages[order]`` (with their owners and ranks), each owner v's first
+    ``quota[v]`` pages in state ``wanted``: the (pages, owner, rank) kept, in that walk's order.
+    Stops once every quota is full (no later page could be kept)."""
+    left = 0
+    for v in range(len(quota)):
+        left += max(quota[v], 0)
     taken = np.zeros(len(quota), dtype=np.int64)
-    keep = np.zeros(len(pages), dtype=np.bool_)
-    for i in range(len(pages)):
-        v = owner[i]
-        if state[pages[i]] == wanted and taken[v] < quota[v]:
+    out = np.empty(min(left, len(order)), dtype=np.int64)
+    kept = 0
+    for i in range(len(order)):
+        if kept == left:
+            break
+        j = order[i]
+        v = owner[j]
+        if state[pages[j]] == wanted and taken[v] < quota[v]:
             taken[v] += 1
-            keep[i] = True
-    return keep
+            out[kept] = j
+            kept += 1
+    chosen = out[:kept]
+    return pages[chosen], owner[chosen], rank[chosen]

@@ -87,9 +87,9 @@ class Swapper:
         pages, rank = unpack(distinct(pack(gm.by_rank(owner, rank), rank)))
         owner = gm.vm_of(pages)
         shuffle = self.rng.permutation(len(pages))
-        pages, owner, rank = pages[shuffle], owner[shuffle], rank[shuffle]
-        keep = backing_kernels.first_in_state(pages, owner, gm.state, int(state), want)
-        return pages[keep], owner[keep], rank[keep]
+        return backing_kernels.first_in_state(
+            shuffle, pages, owner, rank, gm.state, int(state), want
+        )
 
     def swap_out(self, pages: Index, owner: Index) -> None:
         """Write ``pages`` to the SSD swap cache while it has room, the rest to the device."""
