@@ -32,7 +32,9 @@ SOLO = -2
 
 
 @njit(cache=True)
-def by_rank(offsets: Index, order: NDArray[np.uint32], vms: Index, ranks: Index) -> Index:
+def by_rank(
+    offsets: Index, order: NDArray[np.uint32], vms: Index, ranks: NDArray[np.integer]
+) -> Index:
     """Global page of hotness rank ``ranks[i]`` in VM ``vms[i]``: one gather per page."""
     out = np.empty(len(vms), dtype=np.int64)
     for i in range(len(vms)):
