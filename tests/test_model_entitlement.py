@@ -130,3 +130,27 @@ def test_compiled_search_gives_numpys_bits(seed: int, n: int, tax: float) -> Non
     available = float(rng.uniform(lower.sum(), upper.sum()))
     args = (shares, active, lower, upper, available, tax)
     assert entitlement(*args).tobytes() == numpy_bisection(*args).tobytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 300), tax=st.sampled_from([0, 0.75]))
+def test_compiled_search_ties_like_numpy(seed: int, n: int, tax: float) -> None:
+    """Whole pages, as the host passes them, and ``available`` on a plateau: over a range of
+    levels every VM sits at a bound (some at their upper, the others at their lower), so the
+    clamped sum equals ``available`` exactly there. The search must stop at the plateau's
+    low end, where the result sums exactly to ``available`` (a ``<=`` would climb to its high
+    end, one VM a hair above its lower bound), with the very floats of the numpy search."""
+    rng = np.random.default_rng(seed)
+    shares = rng.choice([500.0, 1000.0, 2000.0], n)
+    k = 1.0 / (1.0 - tax)
+    active = np.floor(shares * 1000.0 * rng.uniform(0, 2, n))
+    at_level = allocation(1000.0, shares, active, k)
+    ratio = rng.uniform(0.2, 0.9, n)
+    capped = np.arange(n) < max(1, n // 2)
+    upper = np.where(capped, np.floor(at_level * ratio), np.ceil(at_level / ratio) + 2**20)
+    lower = np.where(capped, np.floor(upper * 0.1), np.ceil(at_level / ratio))
+    available = float(np.where(capped, upper, lower).sum())
+    args = (shares, active, lower, upper, available, tax)
+    fast = entitlement(*args)
+    assert fast.tobytes() == numpy_bisection(*args).tobytes()
+    assert fast.sum() == available

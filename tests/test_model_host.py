@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from memsim.engine.simulation import Simulation
 from memsim.model.pages import PageState
@@ -50,3 +51,19 @@ def test_cancel_start_forgets_an_admitted_vm() -> None:
     host.cancel_start(0)
     assert not host.starting[0] and host.pending[0] == 0
     assert host.admit(1) is None  # its reservation no longer counts
+
+
+def test_check_identity_catches_a_running_total_that_drifts() -> None:
+    """The running totals that :meth:`Host.used` reads are checked against their recount,
+    each on its own (a drift in one would otherwise show only through free memory)."""
+    sim = Simulation(scenario(TWO))
+    host = sim.host
+    assert host.admit(0) is None
+    host.start(0, sim.rng)
+    host.check_identity()
+    for owner, name in ((host, "overhead_on"), (host.compressor, "cache_pages_total")):
+        setattr(owner, name, getattr(owner, name) + 1)
+        with pytest.raises(AssertionError, match="running totals"):
+            host.check_identity()
+        setattr(owner, name, getattr(owner, name) - 1)
+    host.check_identity()

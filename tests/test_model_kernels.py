@@ -357,6 +357,7 @@ def test_mix64_is_splitmix64() -> None:
     assert mix64(grid).shape == (3, 2)
     assert np.array_equal(mix64(grid), _mix64_numpy(grid))
     assert mix64(0) == np.uint64(0xE220A8397B1DCDAF)
+    assert isinstance(mix64(np.uint64(7)), np.uint64)  # a scalar, not a 0-d array
     assert mix64(np.uint64(7)) == _mix64_numpy(np.array([7], dtype=np.uint64))[0]
     assert len(mix64(np.zeros(0, dtype=np.uint64))) == 0
 

@@ -23,4 +23,6 @@ def test_regimes_and_signed_zero() -> None:
     for n in (0, 1, 7, 8, 9, 15, 16, 127, 128, 129, 255, 256, 257, 1000):
         values = 1.0 / np.arange(1, n + 1) * (-1.0) ** np.arange(n)
         assert pairwise_sum(values) == values.sum(), n
-    assert pairwise_sum(np.array([-0.0])).hex() == np.array([-0.0]).sum().hex()
+    for n in (1, 8, 9, 200):
+        zeros = np.full(n, -0.0)
+        assert pairwise_sum(zeros).hex() == zeros.sum().hex(), n

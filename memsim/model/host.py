@@ -144,8 +144,13 @@ class Host:
         refs = np.bincount(self.gm.link[shared], minlength=table.capacity)
         if not np.array_equal(refs[live], table.refs[live]):
             raise AssertionError("frame reference counts differ from the shared pages")
-        used = int(counts[:, PageState.PRIVATE].sum()) + frames
-        used += int(self.cache_pages().sum() + self.overhead().sum())
+        cache, overhead = int(self.cache_pages().sum()), int(self.overhead().sum())
+        if (self.compressor.cache_pages_total, self.overhead_on) != (cache, overhead):
+            raise AssertionError(
+                f"running totals (cache {self.compressor.cache_pages_total}, overhead "
+                f"{self.overhead_on}) differ from their recount ({cache}, {overhead})"
+            )
+        used = int(counts[:, PageState.PRIVATE].sum()) + frames + cache + overhead
         if used + self.free() != self.managed or self.free() < 0:
             raise AssertionError(f"managed {self.managed} != used {used} + free {self.free()}")
 

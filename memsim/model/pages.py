@@ -143,6 +143,8 @@ class GuestMemory:
 
     def by_rank(self, vms: Pages, ranks: NDArray[np.integer]) -> Pages:
         """Global page index of hotness rank ``ranks`` in VM ``vms`` (compiled)."""
+        if len(vms) != len(ranks):  # the kernel does not check its bounds
+            raise ValueError(f"{len(vms)} VMs for {len(ranks)} ranks")
         return kernels.by_rank(self.offsets, self.order, vms, ranks)
 
     def set_state(
