@@ -61,7 +61,7 @@ def test_churn_keeps_counts_index_and_unique_contents_exact() -> None:
     for v in range(gm.n_vms):  # ranks are still a permutation of each VM's pages
         sl = gm.slice_of(v)
         size = sl.stop - sl.start
-        assert np.array_equal(np.sort(gm.order[sl]), np.arange(size))
+        assert np.array_equal(np.sort(gm.layout.order[sl]), np.arange(size))
         assert np.array_equal(np.sort(gm.origins[sl]), np.arange(size))
     # the still VM never moved: its pages sit at the ranks they were laid out at
     still = gm.slice_of(2)

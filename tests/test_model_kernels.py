@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from memsim.model import backing_kernels, kernels
 from memsim.model.hashing import mix64, mix64_scalar
-from memsim.model.pages import LARGE_PAGE, N_STATES, SOLO, PageState
+from memsim.model.layout import LARGE_PAGE
+from memsim.model.pages import N_STATES, SOLO, PageState
 from memsim.model.reclaim.table import EMPTY, LIVE, ShareTable
 from memsim.model.segments import cumsum_within, rank_within
 
@@ -432,20 +433,3 @@ def test_relink_keeps_the_scan_bits(seed: int) -> None:
     bits = _bits(state, link)
     kernels.relink(state, link, bits, pages, links)
     assert np.array_equal(link[pages], links) and np.array_equal(bits, _bits(state, link))
-
-
-@settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_by_rank_is_the_gather(seed: int) -> None:
-    """The compiled look-up of a page by rank equals the gather it replaced, for rank arrays
-    of the integer types callers pass."""
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(1, 50, 4)
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    order = np.concatenate([rng.permutation(int(s)) for s in sizes]).astype(np.uint32)
-    vms = rng.integers(0, 4, 100)
-    ranks = np.floor(rng.random(100) * sizes[vms]).astype(np.int64)
-    expected = offsets[vms] + order[offsets[vms] + ranks].astype(np.int64)
-    for r in (ranks, ranks.astype(np.uint32), ranks.astype(np.int32)):
-        out = kernels.by_rank(offsets, order, vms, r)
-        assert out.dtype == np.int64 and np.array_equal(out, expected)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from memsim.engine.simulation import Simulation
-from memsim.model.pages import LARGE_PAGE, PageState, region_layout
+from memsim.model.layout import LARGE_PAGE, region_layout
+from memsim.model.pages import PageState
 from memsim.scenario.advanced import defaults
 from tests.support.helpers import scenario, started
 

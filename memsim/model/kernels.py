@@ -32,18 +32,6 @@ SOLO = -2
 
 
 @njit(cache=True)
-def by_rank(
-    offsets: Index, order: NDArray[np.uint32], vms: Index, ranks: NDArray[np.integer]
-) -> Index:
-    """Global page of hotness rank ``ranks[i]`` in VM ``vms[i]``: one gather per page."""
-    out = np.empty(len(vms), dtype=np.int64)
-    for i in range(len(vms)):
-        base = np.int64(offsets[vms[i]])
-        out[i] = base + np.int64(order[base + np.int64(ranks[i])])
-    return out
-
-
-@njit(cache=True)
 def set_state(
     state: NDArray[np.uint8],
     link: NDArray[np.int32],

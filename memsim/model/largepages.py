@@ -5,7 +5,7 @@ With a hardware MMU, ESX backs guest memory with 2 MiB pages when it can
 guest pages of a VM.
 
 * **Locality.** Guest memory has locality: the hotness order fills guest memory one region at a
-  time (:func:`memsim.model.pages.region_layout`), so a guest using 32 MiB touches 16 regions,
+  time (:func:`memsim.model.layout.region_layout`), so a guest using 32 MiB touches 16 regions,
   not every region of its VM.
 * **Backing.** The first touch of a region that is wholly untouched, in a VM that backs new
   memory with large pages (:attr:`LargePages.wanted`) while the host allows it
@@ -25,7 +25,8 @@ import numpy as np
 
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index, Mask
-from memsim.model.pages import LARGE_PAGE, GuestMemory, PageState
+from memsim.model.layout import LARGE_PAGE
+from memsim.model.pages import GuestMemory, PageState
 from memsim.model.segments import distinct, pack, repeat_ranges, unpack
 
 __all__ = ["LARGE_PAGE", "LargePages"]

@@ -8,23 +8,24 @@ array      dtype   meaning
 ========== ======= ===========================================================================
 content    uint64  content id (0 is the zero page); equal ids mean byte-identical pages
 state      uint8   backing state, a :class:`PageState`
-order      uint32  page index (within the VM) of hotness rank r: ``order[offset + r]``
 link       int32   sharing-table slot of a shared page or of a private page's hint; ``SOLO`` (−2)
                    for a private page whose contents no other page of its salt domain can hold;
                    compression sequence number of a compressed page; -1 otherwise
 ========== ======= ===========================================================================
 
-That is 17 bytes per guest page (4.25 MiB per GiB of guest memory), plus a quarter byte for
-the fault index (:mod:`memsim.model.away`) and an eighth for the scanner's bitmap (one bit per
-page: hashable or not, so the TPS scanner's test of a visited page stays in the processor's
-cache; :attr:`GuestMemory.scan_bits`). A page's *rank* gives its
-role in the guest (DESIGN.md §3): with per-VM thresholds ``active ≤ footprint``, ranks below
-``active`` are the working set, ranks below ``footprint`` are in use, the rest are free in the
-guest. A workload phase moves thresholds; it never rewrites the arrays. A working set that
-*moves* (``churn``, a kernel compile working through its sources) trades ranks between pages
-(:meth:`GuestMemory.exchange`): the pages keep their data and state, and a page's contents stay
-those of the rank it was laid out at (:meth:`GuestMemory.origin`), so no two pages ever hold
-one VM's unique contents. Only VMs that churn pay for the 4 bytes per page of that record.
+That is 13 bytes per guest page (3.25 MiB per GiB of guest memory). The page of each hotness rank
+takes 1/128 byte more (one entry per 2 MiB region: :mod:`memsim.model.layout`), the fault index an
+eighth of a byte (:mod:`memsim.model.away`) and the scanner's bitmap another eighth (one bit per
+page: hashable or not, so the TPS scanner's test of a visited page stays in the processor's cache;
+:attr:`GuestMemory.scan_bits`). A page's *rank* gives its role in the guest (DESIGN.md §3): with
+per-VM thresholds ``active ≤ footprint``, ranks below ``active`` are the working set, ranks below
+``footprint`` are in use, the rest are free in the guest. A workload phase moves thresholds; it
+never rewrites the arrays. A working set that *moves* (``churn``, a kernel compile working through
+its sources) trades ranks between pages (:meth:`GuestMemory.exchange`): the pages keep their data
+and state, and a page's contents stay those of the rank it was laid out at
+(:meth:`GuestMemory.origin`), so no two pages ever hold one VM's unique contents. From a scenario's
+first such move on, every page costs 8 bytes more: that record (4 bytes) and the layout written out
+(4 bytes).
 
 Every state change goes through :meth:`GuestMemory.set_state`, which keeps the per-VM count of
 pages in each state exact, so per-step work scales with the pages that change and totals never
@@ -44,30 +45,11 @@ from numpy.typing import NDArray
 from memsim.model import kernels
 from memsim.model.away import AwayIndex
 from memsim.model.kernels import SOLO
+from memsim.model.layout import RankLayout
 
 Pages = NDArray[np.int64]
 
-__all__ = ["LARGE_PAGE", "N_STATES", "SOLO", "GuestMemory", "PageState", "region_layout"]
-
-LARGE_PAGE = 512  #: 4 KiB pages per 2 MiB region (one large page, docs/model.md §2)
-
-
-def region_layout(size: int, rng: np.random.Generator) -> NDArray[np.uint32]:
-    """Page index (within the VM) of each hotness rank, with 2 MiB locality.
-
-    Consecutive ranks fill guest memory one region at a time: the regions in a random
-    permutation, the pages of each in address order (a last, partial region holds fewer).
-    The guest's in-use memory (its lowest ranks) thus covers as few regions as it can, as a
-    guest's allocator keeps its memory together.
-
-    Args:
-        size: pages of the VM.
-        rng: the run's generator (one permutation of the regions).
-    """
-    regions = -(-size // LARGE_PAGE)
-    start = rng.permutation(regions).astype(np.int64) * LARGE_PAGE
-    pages = (start[:, None] + np.arange(LARGE_PAGE, dtype=np.int64)[None, :]).ravel()
-    return pages[pages < size].astype(np.uint32)
+__all__ = ["N_STATES", "SOLO", "GuestMemory", "PageState"]
 
 
 class PageState(IntEnum):
@@ -109,7 +91,8 @@ class GuestMemory:
         total = int(self.offsets[-1])
         self.content = np.zeros(total, dtype=np.uint64)
         self.state = np.zeros(total, dtype=np.uint8)
-        self.order = np.zeros(total, dtype=np.uint32)
+        #: the page of each hotness rank (:class:`~memsim.model.layout.RankLayout`)
+        self.layout = RankLayout(self.offsets)
         self.link = np.full(total, -1, dtype=np.int32)
         #: one bit per page (little-endian in each byte): whether the TPS scanner hashes it,
         #: kept by every change of state or link (:func:`~memsim.model.kernels.with_scan_bit`)
@@ -143,9 +126,7 @@ class GuestMemory:
 
     def by_rank(self, vms: Pages, ranks: NDArray[np.integer]) -> Pages:
         """Global page index of hotness rank ``ranks`` in VM ``vms`` (compiled)."""
-        if len(vms) != len(ranks):  # the kernel does not check its bounds
-            raise ValueError(f"{len(vms)} VMs for {len(ranks)} ranks")
-        return kernels.by_rank(self.offsets, self.order, vms, ranks)
+        return self.layout.pages(vms, ranks)
 
     def set_state(
         self, pages: Pages, new: int | NDArray[np.uint8], vms: Pages | None = None
@@ -194,12 +175,12 @@ class GuestMemory:
 
     def power_on(self, vm: int, rng: np.random.Generator) -> None:
         """Lay out VM ``vm``'s pages: a hotness order with 2 MiB locality
-        (:func:`region_layout`), every page untouched.
+        (:mod:`memsim.model.layout`), every page untouched.
 
         A whole-slice pass, done once per power-on (a rare event).
         """
         sl = self.slice_of(vm)
-        self.order[sl] = region_layout(sl.stop - sl.start, rng)
+        self.layout.lay_out(vm, rng)
         if self.origins is not None:
             self.origins[sl] = np.arange(sl.stop - sl.start, dtype=np.uint32)
 
@@ -223,10 +204,9 @@ class GuestMemory:
         """
         if len(owner) == 0:
             return
-        base = self.offsets[owner]
-        here, there = base + hot, base + cold
-        leaving = self.state[base + self.order[here].astype(np.int64)]
-        arriving = self.state[base + self.order[there].astype(np.int64)]
+        here, there = self.offsets[owner] + hot, self.offsets[owner] + cold
+        leaving = self.state[self.by_rank(owner, hot)]
+        arriving = self.state[self.by_rank(owner, cold)]
         gone, come = leaving >= PageState.COMPRESSED, arriving >= PageState.COMPRESSED
         self.exposed += np.bincount(owner[come], minlength=self.n_vms)
         self.exposed -= np.bincount(owner[gone], minlength=self.n_vms)
@@ -239,8 +219,8 @@ class GuestMemory:
                 self.offsets[:-1], self.sizes
             )
             self.origins = local.astype(np.uint32)
-        for ranks in (self.order, self.origins):
-            ranks[here], ranks[there] = ranks[there], ranks[here]
+        self.origins[here], self.origins[there] = self.origins[there], self.origins[here]
+        self.layout.exchange(here, there)
 
     def expose(self, owner: Pages, rank: Pages, sign: int) -> None:
         """Count host-reclaimed pages entering (+1) or leaving (−1) the working sets.
