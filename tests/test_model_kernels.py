@@ -253,9 +253,12 @@ def test_large_regions(seed: int) -> None:
     fresh = (state[pages] == PageState.UNTOUCHED) & (rng.random(len(pages)) < 0.9)
     wanted = rng.random(3) < 0.7
     args = (pages, owner, fresh, offsets, sizes, first, wanted, state)
-    region, cost = backing_kernels.large_regions(*args)
-    want_region, want_cost = _numpy_large_cost(*args)
-    assert np.array_equal(region, want_region) and np.array_equal(cost, want_cost)
+    status = np.full(int(first[-1]), -1, dtype=np.int16)
+    for _ in range(2):  # the scratch is -1 again after a call: a second gives the same answer
+        region, cost = backing_kernels.large_regions(*args, status)
+        assert (status == -1).all()
+        want_region, want_cost = _numpy_large_cost(*args)
+        assert np.array_equal(region, want_region) and np.array_equal(cost, want_cost)
 
 
 def test_large_regions_backs_a_whole_region_once() -> None:
@@ -268,8 +271,9 @@ def test_large_regions_backs_a_whole_region_once() -> None:
     owner = np.array([1, 1, 1, 1, 0])
     fresh = np.array([True, True, True, True, True])
     wanted = np.array([False, True])
+    status = np.full(3, -1, dtype=np.int16)
     region, cost = backing_kernels.large_regions(
-        pages, owner, fresh, offsets, sizes, first, wanted, state
+        pages, owner, fresh, offsets, sizes, first, wanted, state, status
     )
     assert region.tolist() == [1, 1, -1, 1, -1] and cost.tolist() == [512, 0, 1, 0, 1]
 

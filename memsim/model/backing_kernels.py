@@ -93,6 +93,7 @@ def large_regions(
     first: Index,
     wanted: Mask,
     state: NDArray[np.uint8],
+    status: NDArray[np.int16],
 ) -> tuple[Index, Index]:
     """The regions first touches back whole, and what each page costs (docs/model.md §2).
 
@@ -100,14 +101,17 @@ def large_regions(
     backed with its region: the first such page of a region (in array order) costs the
     region's pages, the others 0. Every other page costs 1.
 
+    ``status`` is scratch, one entry per region, -1 everywhere on entry and on return: what
+    this call learnt of each region it met (0 not whole, else its pages, negated once charged).
+    Only the regions met are reset, so the cost is the pages passed, not the host's regions.
+
     Returns:
         Per page, its global region if backed whole, else -1; and its cost in machine pages.
     """
-    n_regions = first[len(first) - 1]
-    # per region: -1 unknown, 0 not whole, else its pages (negated once charged)
-    status = np.full(n_regions, -1, dtype=np.int64)
     region = np.full(len(pages), -1, dtype=np.int64)
     cost = np.ones(len(pages), dtype=np.int64)
+    met = np.empty(len(pages), dtype=np.int64)
+    n_met = 0
     for i in range(len(pages)):
         v = owner[i]
         if not (fresh[i] and wanted[v]):
@@ -115,6 +119,8 @@ def large_regions(
         r = first[v] + (pages[i] - offsets[v]) // _LARGE
         if status[r] == -1:
             status[r] = _untouched(r, v, offsets, sizes, first, state)
+            met[n_met] = r
+            n_met += 1
         if status[r] == 0:
             continue
         region[i] = r
@@ -123,6 +129,8 @@ def large_regions(
             status[r] = -status[r] - 1  # charged: ≤ -2, never -1 or 0
         else:
             cost[i] = 0
+    for j in range(n_met):
+        status[met[j]] = -1
     return region, cost
 
 

@@ -45,6 +45,8 @@ class LargePages:
         self.first = np.zeros(len(per_vm) + 1, dtype=np.int64)  #: first region of each VM
         np.cumsum(per_vm, out=self.first[1:])
         self.large = np.zeros(int(self.first[-1]), dtype=bool)  #: region is a large page now
+        #: scratch of :func:`~memsim.model.backing_kernels.large_regions`, -1 between calls
+        self._status = np.full(int(self.first[-1]), -1, dtype=np.int16)
         self.count = np.zeros(gm.n_vms, dtype=np.int64)  #: large pages of each VM now
         self.broken = np.zeros(gm.n_vms, dtype=np.int64)  #: cumulative large pages broken
         #: the VM backs new memory with large pages (``large_pages``, set at power-on)
@@ -80,7 +82,15 @@ class LargePages:
             return None
         gm = self.gm
         return backing_kernels.large_regions(
-            pages, owner, fresh, gm.offsets, gm.sizes, self.first, self.wanted, gm.state
+            pages,
+            owner,
+            fresh,
+            gm.offsets,
+            gm.sizes,
+            self.first,
+            self.wanted,
+            gm.state,
+            self._status,
         )
 
     def cost(self, pages: Index, owner: Index, fresh: Mask) -> Index:
