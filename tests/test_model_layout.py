@@ -87,3 +87,19 @@ def test_a_vm_needs_as_many_ranks_as_vms() -> None:
         assert "3 VMs for 2 ranks" in str(error)
     else:
         raise AssertionError("unequal lengths went through")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    sizes=st.lists(st.integers(0, 3 * LARGE_PAGE), min_size=1, max_size=8).filter(any),
+)
+def test_vm_of_is_the_binary_search_of_the_offsets(seed: int, sizes: list[int]) -> None:
+    """Any pages, in any order, of VMs that end inside a block, several in one block, or hold
+    no page at all: the VM found from the page's block is the one a binary search finds."""
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    pages = np.random.default_rng(seed).integers(0, offsets[-1], 200)
+    expected = np.searchsorted(offsets, pages, side="right") - 1
+    assert np.array_equal(RankLayout(offsets).vm_of(pages), expected)
+    every = np.arange(offsets[-1])
+    assert np.array_equal(RankLayout(offsets).vm_of(every), np.repeat(np.arange(len(sizes)), sizes))

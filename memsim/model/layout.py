@@ -8,7 +8,9 @@ a whole number of regions holds fewer pages; the ranks after it are shifted by w
 
 The page of a rank is thus arithmetic on one entry per region (1/128 byte per guest page, small
 enough to stay in the processor's cache on a terabyte host) instead of a 4-byte entry per page:
-:meth:`RankLayout.pages`. Only a working set that *moves* (``churn``,
+:meth:`RankLayout.pages`. The other way, the VM of a global page is read from one entry per
+2 MiB block of the concatenated pages (:meth:`RankLayout.vm_of`) instead of a binary search of
+the VMs' offsets per page. Only a working set that *moves* (``churn``,
 :meth:`RankLayout.exchange`) breaks the pattern; then the layout is written out once as an
 explicit page per rank (:attr:`RankLayout.order`), 4 bytes per guest page from then on.
 """
@@ -55,6 +57,9 @@ class RankLayout:
         self.short = (count * LARGE_PAGE - sizes).astype(np.int64)
         #: the page (within its VM) of each rank, written out once a working set moved
         self.order: NDArray[np.uint32] | None = None
+        #: VM holding the first page of each block of :data:`LARGE_PAGE` global pages
+        starts = np.arange(0, int(offsets[-1]), LARGE_PAGE, dtype=np.int64)
+        self.block_vm = (np.searchsorted(offsets, starts, side="right") - 1).astype(np.int32)
 
     def lay_out(self, vm: int, rng: np.random.Generator) -> None:
         """Draw VM ``vm``'s layout at power-on: one permutation of its regions from ``rng``."""
@@ -72,6 +77,10 @@ class RankLayout:
         if self.order is not None:
             return _gather(self.offsets, self.order, vms, ranks)
         return _by_region(vms, ranks, *self._arrays())
+
+    def vm_of(self, pages: Index) -> Index:
+        """VM of each global page (compiled, one step per page and per VM boundary passed)."""
+        return _vm_of(pages, self.offsets, self.block_vm)
 
     def exchange(self, here: Index, there: Index) -> None:
         """The pages at ranks ``here`` and ``there``, both given as ``offsets[vm] + rank``,
@@ -144,4 +153,17 @@ def _gather(
     for i in range(len(vms)):
         base = np.int64(offsets[vms[i]])
         out[i] = base + np.int64(order[base + np.int64(ranks[i])])
+    return out
+
+
+@njit(cache=True)
+def _vm_of(pages: Index, offsets: Index, block_vm: NDArray[np.int32]) -> Index:
+    """VM of each global page: its block's first VM, or a later one if VMs end in the block."""
+    out = np.empty(len(pages), dtype=np.int64)
+    for i in range(len(pages)):
+        p = pages[i]
+        v = np.int64(block_vm[p >> _SHIFT])
+        while offsets[v + 1] <= p:
+            v += 1
+        out[i] = v
     return out

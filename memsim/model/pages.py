@@ -117,8 +117,9 @@ class GuestMemory:
         return len(self.sizes)
 
     def vm_of(self, pages: Pages) -> Pages:
-        """VM index of each global page index."""
-        return np.searchsorted(self.offsets, pages, side="right") - 1
+        """VM index of each global page index (:meth:`RankLayout.vm_of
+        <memsim.model.layout.RankLayout.vm_of>`)."""
+        return self.layout.vm_of(pages)
 
     def slice_of(self, vm: int) -> slice:
         """Global page range of VM ``vm``."""
