@@ -40,6 +40,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
+from memsim.model.intrinsics import AHEAD, popcount, prefetch_write, trailing_zeros
 
 #: keys per word of flags
 BLOCK = 64
@@ -113,6 +114,8 @@ def _move(
     step = 1 if enter else -1
     n = len(tree) - 1
     for i in range(len(keys)):
+        if i + AHEAD < len(keys):
+            prefetch_write(bits, keys[i + AHEAD] // BLOCK)
         block = keys[i] // BLOCK
         bit = np.uint64(1) << np.uint64(keys[i] % BLOCK)
         bits[block] = (bits[block] | bit) if enter else (bits[block] & ~bit)
@@ -124,22 +127,10 @@ def _move(
 
 
 @njit(cache=True)
-def _popcount(word: np.uint64) -> np.int64:
-    """Set bits of a 64-bit word (the classic SWAR sum of bit pairs, nibbles and bytes)."""
-    word = word - ((word >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    word = (word & np.uint64(0x3333333333333333)) + (
-        (word >> np.uint64(2)) & np.uint64(0x3333333333333333)
-    )
-    word = (word + (word >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return np.int64((word * np.uint64(0x0101010101010101)) >> np.uint64(56))
-
-
-@njit(cache=True)
 def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
     """The key with ``positions[i]`` entries before it, for each i: descend the tree to the
     leaf holding it, count the set bits of the leaf's words up to the word holding it, then
-    drop that many lowest set bits of the word and take the lowest one left (its offset is the
-    count of the zeros below it)."""
+    drop that many lowest set bits of the word and take the offset of the lowest one left."""
     n = len(tree) - 1
     top = 1
     while top * 2 <= n:
@@ -154,7 +145,7 @@ def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
             step //= 2
         block = leaf * WORDS
         while True:
-            count = _popcount(bits[block])
+            count = popcount(bits[block])
             if left < count:
                 break
             left -= count
@@ -162,6 +153,5 @@ def _select(bits: NDArray[np.uint64], tree: Index, positions: Index) -> Index:
         word = bits[block]
         for _ in range(left):
             word &= word - np.uint64(1)
-        lowest = word & (~word + np.uint64(1))  # the lowest set bit alone
-        out[i] = block * BLOCK + _popcount(lowest - np.uint64(1))  # the zeros below it
+        out[i] = block * BLOCK + trailing_zeros(word)
     return out

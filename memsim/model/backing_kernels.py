@@ -15,6 +15,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index, Mask
+from memsim.model.intrinsics import AHEAD, prefetch
 from memsim.model.kernels import hashable
 
 # PageState.UNTOUCHED, PRIVATE and LARGE_PAGE (pages.py imports the kernels: no import back;
@@ -181,6 +182,8 @@ def first_in_state(
     for i in range(len(order)):
         if kept == left:
             break
+        if i + AHEAD < len(order):
+            prefetch(state, pages[order[i + AHEAD]])
         j = order[i]
         v = owner[j]
         if state[pages[j]] == wanted and taken[v] < quota[v]:

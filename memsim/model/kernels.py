@@ -14,6 +14,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
+from memsim.model.intrinsics import AHEAD, prefetch, prefetch_write
 
 # PageState values and LARGE_PAGE (pages.py imports this module: no import back; tested)
 _PRIVATE, _SHARED, _BALLOONED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE = 1, 2, 3, 4, 6, 7
@@ -29,6 +30,23 @@ SOLO_KEPT = (_PRIVATE, _BALLOONED, _GUEST_SWAPPED, _SWAPPED, _SWAPPED_CACHE)
 #: cache's record while compressed, cleared when the page is untouched again or rewritten;
 #: ``-1`` is always safe)
 SOLO = -2
+
+
+@njit(cache=True, inline="always")
+def _page_ahead(
+    state: NDArray[np.uint8],
+    link: NDArray[np.int32],
+    bits: NDArray[np.uint8],
+    pages: Index,
+    i: int,
+) -> None:
+    """Prefetch the state, link and scan bit of the page a loop over ``pages`` visits
+    :data:`~memsim.model.intrinsics.AHEAD` iterations after the ``i``-th."""
+    if i + AHEAD < len(pages):
+        q = pages[i + AHEAD]
+        prefetch_write(state, q)
+        prefetch_write(link, q)
+        prefetch_write(bits, q >> 3)
 
 
 @njit(cache=True)
@@ -54,6 +72,7 @@ def set_state(
     lost = np.empty(len(pages), dtype=np.int64)
     n_lost = 0
     for i in range(len(pages)):
+        _page_ahead(state, link, bits, pages, i)
         p, v, s = pages[i], vms[i], new[i]
         old = state[p]
         counts[v, old] -= 1
@@ -90,6 +109,9 @@ def rewrite(
     lost = np.empty(len(pages), dtype=np.int64)
     n_lost = 0
     for i in range(len(pages)):
+        _page_ahead(state, link, bits, pages, i)
+        if i + AHEAD < len(pages):
+            prefetch_write(content, pages[i + AHEAD])
         p = pages[i]
         private = state[p] == _PRIVATE
         if private and content[p] != new[i] and link[p] != -1:
@@ -133,6 +155,7 @@ def relink(
 ) -> None:
     """Set ``link`` of ``pages`` to ``links``; ``bits`` follow (:func:`with_scan_bit`)."""
     for i in range(len(pages)):
+        _page_ahead(state, link, bits, pages, i)
         p = pages[i]
         link[p] = links[i]
         bits[p >> 3] = with_scan_bit(bits[p >> 3], p, hashable(state[p], link[p], True))
@@ -145,6 +168,9 @@ def hashable_pages(
     """:func:`hashable` of each of ``pages``."""
     out = np.empty(len(pages), dtype=np.bool_)
     for i in range(len(pages)):
+        if i + AHEAD < len(pages):
+            prefetch(state, pages[i + AHEAD])
+            prefetch(link, pages[i + AHEAD])
         out[i] = hashable(state[pages[i]], link[pages[i]], skip_solo)
     return out
 

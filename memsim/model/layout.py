@@ -22,6 +22,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
+from memsim.model.intrinsics import AHEAD, prefetch
 
 __all__ = ["LARGE_PAGE", "RankLayout", "region_layout"]
 
@@ -151,6 +152,8 @@ def _gather(
     """Global page of each ``(vms[i], ranks[i])`` from the written-out layout."""
     out = np.empty(len(vms), dtype=np.int64)
     for i in range(len(vms)):
+        if i + AHEAD < len(vms):
+            prefetch(order, offsets[vms[i + AHEAD]] + np.int64(ranks[i + AHEAD]))
         base = np.int64(offsets[vms[i]])
         out[i] = base + np.int64(order[base + np.int64(ranks[i])])
     return out

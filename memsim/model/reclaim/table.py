@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
 from memsim.model.hashing import hash_mask, mix64, page_hash, page_hash_scalar
+from memsim.model.intrinsics import AHEAD, prefetch
 
 EMPTY, LIVE, DEAD = 0, 1, 2
 _MAX_LOAD = 0.7  #: live and dead entries beyond this share of the slots: rebuild
@@ -190,6 +191,11 @@ def _find(
     last = len(status) - 1
     out = np.empty(len(h), dtype=np.int64)
     for i in range(len(h)):
+        if i + AHEAD < len(h):
+            ahead = start[i + AHEAD]
+            prefetch(status, ahead)
+            prefetch(salts, ahead)
+            prefetch(contents, ahead)
         p = start[i]
         while True:
             st = status[p]
