@@ -6,7 +6,8 @@ visit pages in an order the model sets — random victims, random touches — so
 each visit of the page arrays is a cache miss, and a loop whose iterations update shared
 counters keeps only a few misses in flight. :func:`prefetch` asks the processor to start
 loading the cache line of the element the loop visits :data:`AHEAD` iterations later, so the
-loads overlap instead of following one another (BENCHMARKS.md, "Prefetch"). A prefetch is
+loads overlap instead of following one another (BENCHMARKS.md, "Issue 12: prefetch in the
+per-page kernels"). A prefetch is
 only a hint: it changes no value and does not fault, so a kernel computes exactly what it
 computed without it.
 
