@@ -7,9 +7,8 @@ each visit of the page arrays is a cache miss, and a loop whose iterations updat
 counters keeps only a few misses in flight. :func:`prefetch` asks the processor to start
 loading the cache line of the element the loop visits :data:`AHEAD` iterations later, so the
 loads overlap instead of following one another (BENCHMARKS.md, "Issue 12: prefetch in the
-per-page kernels"). A prefetch is
-only a hint: it changes no value and does not fault, so a kernel computes exactly what it
-computed without it.
+per-page kernels"). A prefetch is only a hint: it changes no value and does not fault, so a
+kernel computes exactly what it computed without it.
 
 **Bit counts.** :func:`popcount` and :func:`trailing_zeros` are the processor's single
 instructions for the set bits of a word and the zeros below its lowest set bit, where a
