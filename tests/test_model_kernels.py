@@ -11,7 +11,7 @@ from memsim.model.hashing import mix64, mix64_scalar
 from memsim.model.layout import LARGE_PAGE
 from memsim.model.pages import N_STATES, SOLO, PageState
 from memsim.model.reclaim.table import EMPTY, LIVE, ShareTable
-from memsim.model.segments import cumsum_within, rank_within
+from memsim.model.segments import cumsum_within
 
 
 def test_constants_agree_with_the_page_model() -> None:
@@ -300,27 +300,28 @@ def test_demand_and_within_grant(seed: int) -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_first_in_state(seed: int) -> None:
-    rng, _, _, state, _, pages, owner = _layout(seed)
-    quota = rng.integers(0, 40, 3)
-    wanted = int(rng.integers(0, 3))
-    keep = state[pages] == wanted
-    first = np.zeros(len(pages), dtype=bool)
-    first[np.flatnonzero(keep)[rank_within(owner[keep]) < quota[owner[keep]]]] = True
-    walk = rng.permutation(len(pages))
+def test_first_drawn_in_state(seed: int) -> None:
+    """Against a plain walk of the draws: each owner's first distinct pages in the state, up
+    to its quota, in draw order; draws repeat pages (with replacement) and the state array
+    comes back unchanged."""
+    rng, _, offsets, state, _, _, _ = _layout(seed)
+    pages = rng.integers(0, offsets[-1], rng.integers(0, 3 * offsets[-1]))
+    owner = np.searchsorted(offsets, pages, side="right") - 1
     rank = rng.integers(0, 1000, len(pages))
-    got = backing_kernels.first_in_state(
-        np.arange(len(pages)), pages, owner, rank, state, wanted, quota
-    )
-    assert np.array_equal(got[0], pages[first]) and np.array_equal(got[1], owner[first])
-    assert np.array_equal(got[2], rank[first])
-    # through a permutation: the numpy it replaced gathered the walk, then kept the first
-    p, o, r = pages[walk], owner[walk], rank[walk]
-    keep = state[p] == wanted
-    first = np.zeros(len(p), dtype=bool)
-    first[np.flatnonzero(keep)[rank_within(o[keep]) < quota[o[keep]]]] = True
-    got = backing_kernels.first_in_state(walk, pages, owner, rank, state, wanted, quota)
-    assert all(np.array_equal(a, b[first]) for a, b in zip(got, (p, o, r), strict=True))
+    quota = rng.integers(-1, 40, 3)
+    wanted = int(rng.integers(0, 3))
+    before = state.copy()
+    taken: set[int] = set()
+    count = np.zeros(3, dtype=np.int64)
+    first = np.zeros(len(pages), dtype=bool)
+    for i, (p, v) in enumerate(zip(pages.tolist(), owner.tolist(), strict=True)):
+        if state[p] == wanted and p not in taken and count[v] < quota[v]:
+            taken.add(p)
+            count[v] += 1
+            first[i] = True
+    got = backing_kernels.first_drawn_in_state(pages, owner, rank, state, wanted, quota)
+    assert all(np.array_equal(a, b[first]) for a, b in zip(got, (pages, owner, rank), strict=True))
+    assert np.array_equal(state, before)
 
 
 def _find_by_rounds(table: ShareTable, salt: np.ndarray, h: np.ndarray) -> np.ndarray:

@@ -160,9 +160,11 @@ def within_grant(state: NDArray[np.uint8], owner: Index, cost: Index, grant: Ind
     return keep
 
 
+_TAKEN = 255  #: no PageState: marks a page taken while :func:`first_drawn_in_state` walks
+
+
 @njit(cache=True)
-def first_in_state(
-    order: Index,
+def first_drawn_in_state(
     pages: Index,
     owner: Index,
     rank: Index,
@@ -170,25 +172,31 @@ def first_in_state(
     wanted: int,
     quota: Index,
 ) -> tuple[Index, Index, Index]:
-    """Walking ``pages[order]`` (with their owners and ranks), each owner v's first
-    ``quota[v]`` pages in state ``wanted``: the (pages, owner, rank) kept, in that walk's order.
-    Stops once every quota is full (no later page could be kept)."""
+    """Walking the draws ``pages`` (with their owners and ranks) in draw order, each owner v's
+    first ``quota[v]`` distinct pages in state ``wanted``: the (pages, owner, rank) kept, in
+    that order. Stops once every quota is full (no later draw could be kept).
+
+    A page drawn again is not taken twice: a taken page's state reads :data:`_TAKEN` while
+    the walk goes on and is restored before the kernel returns.
+    """
     left = 0
     for v in range(len(quota)):
         left += max(quota[v], 0)
     taken = np.zeros(len(quota), dtype=np.int64)
-    out = np.empty(min(left, len(order)), dtype=np.int64)
+    out = np.empty(min(left, len(pages)), dtype=np.int64)
     kept = 0
-    for i in range(len(order)):
+    for i in range(len(pages)):
         if kept == left:
             break
-        if i + AHEAD < len(order):
-            prefetch(state, pages[order[i + AHEAD]])
-        j = order[i]
-        v = owner[j]
-        if state[pages[j]] == wanted and taken[v] < quota[v]:
+        if i + AHEAD < len(pages):
+            prefetch(state, pages[i + AHEAD])
+        v = owner[i]
+        if taken[v] < quota[v] and state[pages[i]] == wanted:
+            state[pages[i]] = _TAKEN
             taken[v] += 1
-            out[kept] = j
+            out[kept] = i
             kept += 1
     chosen = out[:kept]
+    for i in chosen:
+        state[pages[i]] = wanted
     return pages[chosen], owner[chosen], rank[chosen]

@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 from memsim.model.pages import GuestMemory, PageState
-from memsim.model.segments import distinct, pack, unpack
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,17 @@ class Swapper:
         """Up to ``want[v]`` distinct random pages of each VM ``v`` in ``state`` (private
         pages unless told otherwise).
 
+        Ranks are drawn uniformly with replacement, oversampled by the VM's share of pages in
+        ``state`` so that one draw usually suffices; walking the draws in order, each VM takes
+        the pages in ``state`` it has not taken yet until it has its ``want``
+        (:func:`~memsim.model.backing_kernels.first_drawn_in_state`). The draws are
+        independent and uniform, so the distinct pages in the order of their first draw are a
+        uniformly random ordered sample without replacement: the pages taken are a uniform
+        subset of the VM's pages in ``state``, of size ``want`` or of all the draws found.
+
         Returns:
-            Pages, their VMs and their hotness ranks (uniform ranks are uniform pages).
+            Pages, their VMs and their hotness ranks (uniform ranks are uniform pages), in draw
+            order.
         """
         gm = self.gm
         private = gm.count(state)
@@ -78,17 +86,12 @@ class Swapper:
         if len(vms) == 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        # oversample by the share of private pages so that one draw usually suffices
         tries = np.ceil(want[vms] * gm.sizes[vms] / private[vms] * 1.3 + 8).astype(np.int64)
         tries = np.minimum(tries, gm.sizes[vms] * 4)
         owner = np.repeat(vms, tries)
         rank = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
-        # distinct pages in page order, each with its rank (a page has one rank and one VM)
-        pages, rank = unpack(distinct(pack(gm.by_rank(owner, rank), rank)))
-        owner = gm.vm_of(pages)
-        shuffle = self.rng.permutation(len(pages))
-        return backing_kernels.first_in_state(
-            shuffle, pages, owner, rank, gm.state, int(state), want
+        return backing_kernels.first_drawn_in_state(
+            gm.by_rank(owner, rank), owner, rank, gm.state, int(state), want
         )
 
     def swap_out(self, pages: Index, owner: Index) -> None:
