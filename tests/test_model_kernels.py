@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memsim.model import backing_kernels, kernels
-from memsim.model.hashing import mix64, mix64_scalar
+from memsim.model.hashing import mix64, mix64_scalar, unit_interval
 from memsim.model.layout import LARGE_PAGE
 from memsim.model.pages import N_STATES, SOLO, PageState
+from memsim.model.reclaim import compression
 from memsim.model.reclaim.table import EMPTY, LIVE, ShareTable
 from memsim.model.segments import cumsum_within
 
@@ -438,3 +439,38 @@ def test_relink_keeps_the_scan_bits(seed: int) -> None:
     bits = _bits(state, link)
     kernels.relink(state, link, bits, pages, links)
     assert np.array_equal(link[pages], links) and np.array_equal(bits, _bits(state, link))
+
+
+def _slot_kib_numpy(content: np.ndarray, compressible: np.ndarray) -> np.ndarray:
+    """The numpy slot sizes the compiled ``slot_kib`` replaced."""
+    u = unit_interval(mix64(content ^ np.uint64(0xC0FFEE)))
+    kib = np.where(u < compressible / 2, 1, np.where(u < compressible, 2, 0))
+    return np.where(content == 0, 1, kib).astype(np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), correction=st.booleans())
+def test_compression_fits(seed: int, correction: bool) -> None:
+    """``compression._fits`` against the numpy it replaced: the CPU budget as a running count
+    of pages that fit, the evictions as a running sum of each VM's overflow of its free KiB."""
+    rng = np.random.default_rng(seed)
+    n, vms = int(rng.integers(0, 400)), 3
+    content = rng.integers(0, 2**63, 2 * n + 1, dtype=np.uint64) * rng.integers(0, 2, 2 * n + 1)
+    content = content.astype(np.uint64)
+    pages = rng.permutation(2 * n + 1)[:n].astype(np.int64)
+    owner = rng.integers(0, vms, n)
+    compressible = rng.random(vms)
+    cap = rng.integers(0, 300, vms)
+    free = np.maximum(cap - rng.integers(0, 300, vms), 0)
+    budget, max_evict = (2**62, 2**62) if correction else tuple(rng.integers(0, n + 2, 2))
+    kib = _slot_kib_numpy(content[pages], compressible[owner])
+    assert np.array_equal(compression.slot_kib(content[pages], compressible[owner]), kib)
+    fits = (kib > 0) & (kib <= cap[owner])
+    if not correction:
+        fits &= np.cumsum(fits) <= budget
+        used = cumsum_within(owner, kib * fits)
+        fits &= np.cumsum(np.minimum(kib * fits, np.maximum(used - free[owner], 0))) <= max_evict
+    got, got_kib = compression._fits(
+        pages, content, owner, compressible, cap, free, int(budget), int(max_evict)
+    )
+    assert np.array_equal(got, fits) and np.array_equal(got_kib, np.where(fits, kib, 0))

@@ -23,24 +23,89 @@ VM's ``compressible`` fraction; the zero page always fits a 1 KiB slot.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from memsim.model.arrays import Index
-from memsim.model.hashing import mix64, unit_interval
+from memsim.model.hashing import mix64_scalar, unit_interval_scalar
+from memsim.model.intrinsics import AHEAD, prefetch
 from memsim.model.pages import SOLO, GuestMemory, PageState
 from memsim.model.segments import cumsum_within
 
 _SEQ_MASK = (1 << 30) - 1
 
 
-def slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:
-    """Cache slot size in KiB for each page: 1, 2, or 0 (does not compress to ≤ 2 KiB).
+_SLOT_KEY = np.uint64(0xC0FFEE)
 
-    Half of the compressible pages shrink by more than 75 % (model choice).
+
+@njit(cache=True)
+def slot_kib_scalar(content: np.uint64, compressible: float) -> np.int64:
+    """Cache slot size in KiB of one page: 1, 2, or 0 (does not compress to ≤ 2 KiB).
+
+    Half of the compressible pages shrink by more than 75 % (model choice); the zero page
+    always fits a 1 KiB slot.
     """
-    u = unit_interval(mix64(content ^ np.uint64(0xC0FFEE)))
-    kib = np.where(u < compressible / 2, 1, np.where(u < compressible, 2, 0))
-    return np.where(content == 0, 1, kib).astype(np.int64)
+    if content == 0:
+        return np.int64(1)
+    u = unit_interval_scalar(mix64_scalar(content ^ _SLOT_KEY))
+    if u < compressible / 2:
+        return np.int64(1)
+    return np.int64(2) if u < compressible else np.int64(0)
+
+
+@njit(cache=True)
+def _slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:
+    out = np.empty(len(content), dtype=np.int64)
+    for i in range(len(content)):
+        out[i] = slot_kib_scalar(content[i], compressible[i])
+    return out
+
+
+def slot_kib(content: NDArray[np.uint64], compressible: NDArray[np.float64]) -> Index:
+    """:func:`slot_kib_scalar` of each page (compiled: one pass)."""
+    return _slot_kib(np.asarray(content, dtype=np.uint64), np.asarray(compressible, np.float64))
+
+
+@njit(cache=True)
+def _fits(
+    pages: Index,
+    content: NDArray[np.uint64],
+    owner: Index,
+    compressible: NDArray[np.float64],
+    cap: Index,
+    free: Index,
+    budget: int,
+    max_evict: int,
+) -> tuple[NDArray[np.bool_], Index]:
+    """Which victims, in order, are compressed, and their slot sizes (0 for the others).
+
+    A victim is compressed if its page compresses to a slot its VM's cache ``cap`` (KiB) can
+    hold, while fewer than ``budget`` such victims came before it, and while the pages the
+    caches may have to evict for it and the victims before it fit ``max_evict``: each KiB a
+    victim takes beyond its VM's ``free`` KiB can evict at most one cached page (every cached
+    page frees at least 1 KiB). Both counts only grow, so the walk stops at the first victim
+    past either bound.
+    """
+    fits = np.zeros(len(pages), dtype=np.bool_)
+    kib = np.zeros(len(pages), dtype=np.int64)
+    used = np.zeros(len(cap), dtype=np.int64)
+    spent = 0
+    evict = 0
+    for i in range(len(pages)):
+        if i + AHEAD < len(pages):
+            prefetch(content, pages[i + AHEAD])
+        v = owner[i]
+        k = slot_kib_scalar(content[pages[i]], compressible[v])
+        if k == 0 or k > cap[v]:
+            continue
+        spent += 1
+        used[v] += k
+        evict += min(k, max(used[v] - free[v], 0))
+        if spent > budget or evict > max_evict:
+            break
+        fits[i] = True
+        kib[i] = k
+    return fits, kib
 
 
 class Compressor:
@@ -100,15 +165,13 @@ class Compressor:
             empty = np.zeros(0, dtype=np.int64)
             return np.zeros(len(pages), dtype=bool), empty, empty
         gm = self.gm
-        kib = slot_kib(gm.content[pages], self.compressible[owner])
-        fits = kib > 0
         cap = self.capacity_kib()
-        fits &= kib <= cap[owner]  # a VM whose cap cannot hold a page at all swaps it
+        free = np.maximum(cap - self.cache_kib, 0)
+        limit = 2**62  # an accounting correction: no CPU budget and no bandwidth
+        budget, evictable = (self.budget, max_evict) if max_evict is not None else (limit, limit)
+        fits, kib = _fits(pages, gm.content, owner, self.compressible, cap, free, budget, evictable)
         if max_evict is not None:
-            fits &= np.cumsum(fits) <= self.budget
-            fits &= np.cumsum(self._overflow(owner, kib * fits, cap)) <= max_evict
             self.budget -= int(fits.sum())
-        cap = self.capacity_kib()
         # cache space still needed beyond what is free → evict the oldest entries
         need = np.bincount(owner[fits], weights=kib[fits], minlength=gm.n_vms)
         over = np.maximum(self.cache_kib + need - cap, 0).astype(np.int64)
@@ -124,13 +187,6 @@ class Compressor:
         self._charge(c_owner, c_kib, 1)
         self.compressed_total += np.bincount(c_owner, minlength=gm.n_vms)
         return fits, ev_pages, ev_owner
-
-    def _overflow(self, owner: Index, kib: Index, cap: Index) -> NDArray[np.float64]:
-        """KiB by which each victim, in order, overflows its VM's cache: an upper bound on the
-        pages it makes the cache evict (every cached page frees at least 1 KiB)."""
-        used = cumsum_within(owner, kib)
-        free = np.maximum(cap - self.cache_kib, 0)[owner]
-        return np.minimum(kib, np.maximum(used - free, 0))
 
     def _charge(self, owner: Index, kib: Index, sign: int) -> None:
         """Add (+1) or take (−1) ``kib`` of slots to or from the caches of VMs ``owner``; a
