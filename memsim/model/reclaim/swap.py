@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from memsim.model import backing_kernels
 from memsim.model.arrays import Index
 from memsim.model.pages import GuestMemory, PageState
+from memsim.model.segments import random_ranks
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,7 @@ class Swapper:
             return empty, empty, empty
         tries = np.ceil(want[vms] * gm.sizes[vms] / private[vms] * 1.3 + 8).astype(np.int64)
         tries = np.minimum(tries, gm.sizes[vms] * 4)
-        owner = np.repeat(vms, tries)
-        rank = np.floor(self.rng.random(len(owner)) * gm.sizes[owner]).astype(np.int64)
+        owner, rank = random_ranks(vms, tries, gm.sizes[vms], self.rng)
         return backing_kernels.first_drawn_in_state(
             gm.by_rank(owner, rank), owner, rank, gm.state, int(state), want
         )
